@@ -1,4 +1,4 @@
-"""Read `histar.toml`: expand `${VAR}` from the environment (and `.env`), validate, explain errors."""
+"""Read `histar.toml`: expand `${VAR}` from the environment and `.env`, validate, explain."""
 
 from __future__ import annotations
 

@@ -61,15 +61,15 @@ def ensure_history_table(
         )
         key_list = ", ".join(quote(k) for k in keys)
         index = f"{history[1]}__current"
-        wh.sql(
-            f"create index {quote(index)} on {target} (source_id_audit, {key_list}, end_date)"
-        )
+        wh.sql(f"create index {quote(index)} on {target} (source_id_audit, {key_list}, end_date)")
         log.info("created history table %s", target)
     known = {n for n, _ in data_columns(wh.columns(*history))}
     for name, typ in raw_cols:
         if name not in known:
             wh.sql(f"alter table {target} add column {quote(name)} {typ}")
-            log.warning("%s: the source gained column %s (%s); older versions have NULL", target, name, typ)
+            log.warning(
+                "%s: the source gained column %s (%s); older versions have NULL", target, name, typ
+            )
     return data_columns(wh.columns(*history))
 
 

@@ -29,7 +29,7 @@ def qualify(schema: str, table: str) -> str:
 
 
 def duckdb_path(url: str, project_dir: Path) -> Path:
-    """`duckdb:///relative.duckdb` is relative to the project, `duckdb:////abs/x.duckdb` absolute."""
+    """`duckdb:///rel.duckdb` is relative to the project folder, `duckdb:////abs.duckdb` not."""
     rest = url.split("://", 1)[1]
     path = Path(rest[1:] if rest.startswith("/") else rest)
     return path if path.is_absolute() else project_dir / path
@@ -41,7 +41,9 @@ def dialect_of(url: str) -> Dialect:
         return "duckdb"
     if scheme in ("postgresql", "postgres"):
         return "postgres"
-    raise ValueError(f"unsupported warehouse URL scheme {scheme!r}: use duckdb:/// or postgresql://")
+    raise ValueError(
+        f"unsupported warehouse URL scheme {scheme!r}: use duckdb:/// or postgresql://"
+    )
 
 
 class Warehouse:

@@ -1,0 +1,325 @@
+"""One batch: extract → history → star → publish, all or nothing.
+
+DuckDB: the batch works on a copy of the published file (`<file>.next`) and publishing is
+one atomic rename, so readers see the previous batch until the new one is complete, and a
+failure just deletes the copy. PostgreSQL: raw and history are written in place and undone
+exactly from the audit columns on failure; dbt builds the star schema into a build schema
+that is swapped with the published one in a single transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from histar.config.loader import environment, redact
+from histar.config.model import ProjectConfig
+from histar.pipeline import ops
+from histar.pipeline.lock import file_lock, pg_lock
+from histar.warehouse.connection import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Warehouse,
+    dialect_of,
+    duckdb_path,
+    quote,
+)
+
+log = logging.getLogger(__name__)
+
+STEPS = ("extract", "history", "star", "publish")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class TableStats:
+    table: str
+    source_id: int
+    source: str
+    mode: str
+    raw_table: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    inserted: int = 0
+    closed: int = 0
+    seconds: float = 0.0
+    keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    batch_id: int
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    extracted_at: datetime
+    tables: list[TableStats]
+    step_seconds: dict[str, float]
+    failed_step: str | None = None
+    error: str | None = None
+    warehouse: str = ""
+
+    @property
+    def seconds(self) -> float:
+        end = self.finished_at or utcnow()
+        return (end - self.started_at).total_seconds()
+
+
+class BatchFailed(Exception):
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__(f"batch {result.batch_id} failed in {result.failed_step}: {result.error}")
+        self.result = result
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Batch:
+    """The state one batch carries from step to step (Prefect tasks get the same object)."""
+
+    config: ProjectConfig
+    kind: str
+    batch_id: int
+    started_at: datetime
+    extracted_at: datetime
+    progress: Progress
+    tables: list[TableStats] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+
+    @property
+    def full(self) -> bool:
+        return self.kind == "full"
+
+    @property
+    def dialect(self) -> str:
+        return dialect_of(self.config.warehouse.url)
+
+    @property
+    def published_path(self) -> Path:
+        return duckdb_path(self.config.warehouse.url, self.config.project_dir)
+
+    @property
+    def work_path(self) -> Path:
+        p = self.published_path
+        return p.with_name(p.name + ".next")
+
+    def connect(self) -> Warehouse:
+        if self.dialect == "duckdb":
+            return DuckDBWarehouse(self.work_path)
+        return PostgresWarehouse(self.config.warehouse.url)
+
+    def result(self, status: str, step: str | None = None, error: str | None = None) -> BatchResult:
+        return BatchResult(
+            batch_id=self.batch_id,
+            kind=self.kind,
+            status=status,
+            started_at=self.started_at,
+            finished_at=utcnow(),
+            extracted_at=self.extracted_at,
+            tables=self.tables,
+            step_seconds=self.step_seconds,
+            failed_step=step,
+            error=error,
+            warehouse=describe_warehouse(self.config),
+        )
+
+
+def describe_warehouse(config: ProjectConfig) -> str:
+    if dialect_of(config.warehouse.url) == "duckdb":
+        return str(duckdb_path(config.warehouse.url, config.project_dir))
+    return redact(config.warehouse.url)
+
+
+def _quiet(_event: str, _data: dict[str, Any]) -> None:
+    return None
+
+
+@contextmanager
+def warehouse_lock(config: ProjectConfig, *, wait: bool) -> Iterator[None]:
+    url = config.warehouse.url
+    if dialect_of(url) == "duckdb":
+        path = duckdb_path(url, config.project_dir)
+        with file_lock(path.with_name(path.name + ".lock"), wait=wait):
+            yield
+    else:
+        with pg_lock(url, config.warehouse.ops_schema, wait=wait):
+            yield
+
+
+def _reset_postgres(wh: Warehouse, config: ProjectConfig) -> None:
+    w = config.warehouse
+    for schema in (
+        w.raw_schema,
+        w.history_schema,
+        w.staging_schema,
+        w.star_schema,
+        w.star_schema + "__build",
+        w.ops_schema,
+    ):
+        wh.sql(f"drop schema if exists {quote(schema)} cascade")
+
+
+def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None) -> Batch:
+    """Open a batch: take the next id, prepare the working copy, mark the batch running."""
+    progress = progress or _quiet
+    started = utcnow()
+    kind = "full" if full else "incremental"
+    if dialect_of(config.warehouse.url) == "duckdb":
+        published = duckdb_path(config.warehouse.url, config.project_dir)
+        work = published.with_name(published.name + ".next")
+        for stale in (work, work.with_name(work.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if not full and published.exists():
+            shutil.copyfile(published, work)
+        wh: Warehouse = DuckDBWarehouse(work)
+    else:
+        wh = PostgresWarehouse(config.warehouse.url)
+        if full:
+            _reset_postgres(wh, config)
+    try:
+        ops.ensure_ops(wh, config.warehouse.ops_schema, config.warehouse.raw_schema)
+        wh.sql(f"create schema if not exists {quote(config.warehouse.history_schema)}")
+        batch_id, last = ops.next_batch(wh, config.warehouse.ops_schema)
+        if not full and batch_id == 1:
+            raise RuntimeError("the warehouse is empty: run a full load first (histar run --full)")
+        extracted = max(started, last + timedelta(microseconds=1)) if last else started
+        ops.insert_batch(wh, config.warehouse.ops_schema, batch_id, kind, started, extracted)
+    finally:
+        wh.close()
+    log.info("batch %s (%s) started, extraction time %s", batch_id, kind, extracted)
+    progress("batch_started", {"batch_id": batch_id, "kind": kind})
+    return Batch(config, kind, batch_id, started, extracted, progress)
+
+
+@contextmanager
+def step(batch: Batch, name: str) -> Iterator[None]:
+    batch.progress("step_started", {"step": name})
+    t0 = time.perf_counter()
+    yield
+    batch.step_seconds[name] = time.perf_counter() - t0
+    batch.done.append(name)
+    batch.progress("step_finished", {"step": name, "seconds": batch.step_seconds[name]})
+
+
+def extract(batch: Batch) -> None:
+    from histar.pipeline.steps import extract_all
+
+    with step(batch, "extract"), batch.connect() as wh:
+        extract_all(batch, wh)
+
+
+def history(batch: Batch) -> None:
+    from histar.pipeline.steps import history_all
+
+    with step(batch, "history"), batch.connect() as wh:
+        history_all(batch, wh)
+
+
+def star(batch: Batch) -> None:
+    from histar.pipeline.steps import build_star
+
+    with step(batch, "star"):
+        build_star(batch)
+
+
+def publish(batch: Batch) -> BatchResult:
+    with step(batch, "publish"):
+        o = batch.config.warehouse.ops_schema
+        if batch.dialect == "duckdb":
+            wh = DuckDBWarehouse(batch.work_path)
+            try:
+                ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
+                wh.checkpoint()
+            finally:
+                wh.close()
+            os.replace(batch.work_path, batch.published_path)
+        else:
+            from histar.pipeline.steps import swap_star_schema
+
+            with PostgresWarehouse(batch.config.warehouse.url) as wh, wh.transaction():
+                swap_star_schema(wh, batch.config)
+                ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
+    log.info("batch %s published", batch.batch_id)
+    return batch.result("success")
+
+
+def abort(batch: Batch, failed_step: str, exc: BaseException) -> BatchResult:
+    """Leave the warehouse as the previous batch left it and record why this one failed."""
+    error = redact(_first_lines(exc))
+    log.error("batch %s failed in %s: %s", batch.batch_id, failed_step, error)
+    o = batch.config.warehouse.ops_schema
+    result = batch.result("failed", failed_step, error)
+    try:
+        if batch.dialect == "duckdb":
+            for path in (batch.work_path, batch.work_path.with_name(batch.work_path.name + ".wal")):
+                path.unlink(missing_ok=True)
+            if not batch.full and batch.published_path.exists():
+                with DuckDBWarehouse(batch.published_path) as wh:
+                    ops.record_failed_batch(wh, o, vars(result), failed_step, error)
+        else:
+            from histar.pipeline.steps import undo_postgres
+
+            with PostgresWarehouse(batch.config.warehouse.url) as wh:
+                undo_postgres(batch, wh)
+                ops.finish_batch(
+                    wh, o, batch.batch_id, "failed", utcnow(), step=failed_step, error=error
+                )
+    except Exception:  # the original failure matters more than a failed clean-up
+        log.exception("batch %s: could not record the failure", batch.batch_id)
+    batch.progress(
+        "batch_failed", {"batch_id": batch.batch_id, "step": failed_step, "error": error}
+    )
+    return result
+
+
+def _first_lines(exc: BaseException, n: int = 6) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "\n".join(text.splitlines()[:n])
+
+
+StepHook = Callable[[str], None]
+
+
+def run_batch(
+    config: ProjectConfig,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    wait: bool = False,
+    before_step: StepHook | None = None,
+) -> BatchResult:
+    """Run one whole batch under the warehouse lock; raises BatchFailed after cleaning up."""
+    environment(config.project_dir)  # fail early on an unreadable .env
+    with warehouse_lock(config, wait=wait):
+        batch = begin(config, full=full, progress=progress)
+        current = "extract"
+        try:
+            for current, fn in (("extract", extract), ("history", history), ("star", star)):
+                if before_step:
+                    before_step(current)
+                fn(batch)
+            current = "publish"
+            if before_step:
+                before_step(current)
+            result = publish(batch)
+        except Exception as exc:
+            raise BatchFailed(abort(batch, current, exc)) from exc
+    batch.progress("batch_finished", {"batch_id": batch.batch_id, "seconds": result.seconds})
+    return result

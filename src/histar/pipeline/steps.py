@@ -1,0 +1,273 @@
+"""What each step of a batch does, table by table."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+import pyarrow as pa
+
+from histar.config.model import CsvSource, DatabaseSource, ProjectConfig, TableConfig
+from histar.extract.csv import find_files, scan_csv
+from histar.extract.database import read_table
+from histar.history.scd2 import check_one_current, merge, undo_batch
+from histar.pipeline import ops
+from histar.warehouse.connection import Warehouse, qualify, quote
+
+if TYPE_CHECKING:
+    from histar.pipeline.batch import Batch, TableStats
+
+log = logging.getLogger(__name__)
+
+
+def tag(reader: pa.RecordBatchReader, batch_id: int, source_id: int) -> pa.RecordBatchReader:
+    """Add `_batch_id` and `_source_id` to every batch of a stream."""
+    schema = reader.schema.append(pa.field("_batch_id", pa.int64())).append(
+        pa.field("_source_id", pa.int32())
+    )
+
+    def batches() -> Any:
+        for b in reader:
+            n = b.num_rows
+            yield pa.RecordBatch.from_arrays(
+                [
+                    *b.columns,
+                    pa.array(np.full(n, batch_id, np.int64)),
+                    pa.array(np.full(n, source_id, np.int32)),
+                ],
+                schema=schema,
+            )
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _high_water_mark(wh: Warehouse, batch: Batch, table: TableConfig, source_id: int) -> Any:
+    history = (batch.config.warehouse.history_schema, table.name)
+    if batch.full or table.mode != "incremental" or not wh.table_exists(*history):
+        return None
+    row = wh.query(
+        f"select max({quote(table.cursor or '')}) from {qualify(*history)} "
+        f"where source_id_audit = {source_id}"
+    )
+    return row[0][0]
+
+
+def _extract_database(batch: Batch, wh: Warehouse, source: DatabaseSource) -> None:
+    from histar.pipeline.batch import TableStats
+
+    raw_schema = batch.config.warehouse.raw_schema
+    for table in source.tables:
+        t0 = time.perf_counter()
+        since = _high_water_mark(wh, batch, table, source.id)
+        raw_table = f"{source.name}__{table.name}"
+        with read_table(
+            source.url,
+            table,
+            since=since,
+            batch_rows=source.batch_rows,
+            project_dir=batch.config.project_dir,
+        ) as reader:
+            rows = wh.ingest(raw_schema, raw_table, tag(reader, batch.batch_id, source.id))
+        stats = TableStats(
+            table.name,
+            source.id,
+            source.name,
+            table.mode,
+            raw_table,
+            rows,
+            rows,
+            keys=table.primary_key,
+            seconds=time.perf_counter() - t0,
+        )
+        batch.tables.append(stats)
+        log.info(
+            "extracted %s.%s: %s rows (%s%s)",
+            source.name,
+            table.name,
+            rows,
+            table.mode,
+            f" from {table.cursor} >= {since}" if since is not None else "",
+        )
+        batch.progress("table_extracted", {"stats": stats})
+
+
+def _extract_csv(batch: Batch, wh: Warehouse, source: CsvSource) -> None:
+    from histar.pipeline.batch import TableStats
+
+    t0 = time.perf_counter()
+    o, raw_schema = batch.config.warehouse.ops_schema, batch.config.warehouse.raw_schema
+    raw_table = f"{source.name}__{source.table}"
+    known = ops.loaded_checksums(wh, o, source.id)
+    files = find_files(source, batch.config.project_dir)
+    new = [f for f in files if f.sha256 not in known]
+    stats = TableStats(
+        source.table, source.id, source.name, "files", raw_table, keys=source.primary_key
+    )
+    if not new:
+        wh.sql(f"drop table if exists {qualify(raw_schema, raw_table)}")
+        stats.notes.append(f"no new files ({len(files)} already loaded)")
+    else:
+        with scan_csv(new, source, batch_id=batch.batch_id) as scan:
+            stats.rows_loaded = wh.ingest(raw_schema, raw_table, scan.reader)
+            rejects = scan.rejects()
+        if rejects.num_rows:
+            n = rejects.num_rows
+            rejects = rejects.add_column(0, "batch_id", pa.array(np.full(n, batch.batch_id)))
+            rejects = rejects.add_column(1, "source_id", pa.array(np.full(n, source.id, np.int32)))
+            reader = pa.RecordBatchReader.from_batches(rejects.schema, rejects.to_batches())
+            wh.ingest(raw_schema, "_rejected_rows", reader, append=True)
+        stats.rows_rejected = rejects.num_rows
+        stats.rows_read = stats.rows_loaded + stats.rows_rejected
+        loaded = _count_by_file(wh, qualify(raw_schema, raw_table), "_file", "")
+        rejected_rows = qualify(raw_schema, "_rejected_rows")
+        where = f" where batch_id = {batch.batch_id} and source_id = {source.id}"
+        bad = _count_by_file(wh, rejected_rows, "file_path", where)
+        for f in new:
+            good, rejected = int(loaded.get(str(f.path), 0)), int(bad.get(str(f.path), 0))
+            status = "loaded" if good + rejected else "empty"
+            if status == "empty":
+                stats.notes.append(f"{f.path.name} is empty (no data rows)")
+                log.warning("%s: %s has no data rows", source.name, f.path)
+            ops.record_file(
+                wh, o, batch.batch_id, source.id, str(f.path), f.sha256, status, good, rejected
+            )
+        stats.notes.append(f"{len(new)} new file(s)")
+    stats.seconds = time.perf_counter() - t0
+    batch.tables.append(stats)
+    log.info(
+        "extracted %s: %s rows loaded, %s rejected",
+        raw_table,
+        stats.rows_loaded,
+        stats.rows_rejected,
+    )
+    batch.progress("table_extracted", {"stats": stats})
+
+
+def _count_by_file(wh: Warehouse, table: str, column: str, where: str) -> dict[str, int]:
+    rows = wh.query(f"select {column}, count(*) from {table}{where} group by {column}")
+    return {str(f): int(n) for f, n in rows}
+
+
+def extract_all(batch: Batch, wh: Warehouse) -> None:
+    for source in batch.config.sources:
+        if isinstance(source, DatabaseSource):
+            _extract_database(batch, wh, source)
+        else:
+            _extract_csv(batch, wh, source)
+
+
+def history_all(batch: Batch, wh: Warehouse) -> None:
+    w = batch.config.warehouse
+    with wh.transaction():
+        for stats in batch.tables:
+            if wh.table_exists(w.raw_schema, stats.raw_table):
+                _merge_one(batch, wh, stats)
+            ops.record_table(wh, w.ops_schema, batch.batch_id, stats)
+
+
+def _merge_one(batch: Batch, wh: Warehouse, stats: TableStats) -> None:
+    w = batch.config.warehouse
+    t0 = time.perf_counter()
+    history = (w.history_schema, stats.table)
+    result = merge(
+        wh,
+        raw=(w.raw_schema, stats.raw_table),
+        history=history,
+        keys=stats.keys,
+        incremental=stats.mode != "snapshot",
+        source_id=stats.source_id,
+        batch_id=batch.batch_id,
+        ts=batch.extracted_at,
+    )
+    if stats.mode == "files":  # partner files have no primary key constraint behind them
+        check_one_current(wh, history, stats.keys)
+    stats.inserted, stats.closed = result.inserted, result.closed
+    stats.seconds += time.perf_counter() - t0
+    log.info(
+        "history %s (source %s): %s versions inserted, %s closed",
+        stats.table,
+        stats.source_id,
+        result.inserted,
+        result.closed,
+    )
+    batch.progress("table_merged", {"stats": stats})
+
+
+def dbt_target(batch: Batch) -> dict[str, Any]:
+    cfg = batch.config
+    threads = cfg.transform.threads
+    if batch.dialect == "duckdb":
+        return {"type": "duckdb", "path": str(batch.work_path), "threads": threads}
+    u = urlsplit(cfg.warehouse.url)
+    return {
+        "type": "postgres",
+        "host": u.hostname or "127.0.0.1",
+        "port": u.port or 5432,
+        "user": unquote(u.username or "postgres"),
+        "password": unquote(u.password or ""),
+        "dbname": u.path.lstrip("/") or "postgres",
+        "schema": cfg.warehouse.star_schema,
+        "threads": threads,
+    }
+
+
+def build_star(batch: Batch) -> None:
+    from histar.transform.runner import dbt_build, default_project_dir
+
+    cfg = batch.config
+    w = cfg.warehouse
+    name = cfg.transform.dbt_project
+    project = default_project_dir() if name == "builtin:school" else cfg.resolve(name)
+    star = w.star_schema if batch.dialect == "duckdb" else w.star_schema + "__build"
+    result = dbt_build(
+        project_dir=project,
+        work_dir=cfg.project_dir / ".histar" / "dbt",
+        target=dbt_target(batch),
+        vars={
+            "history_schema": w.history_schema,
+            "staging_schema": w.staging_schema,
+            "star_schema": star,
+            "batch_id": batch.batch_id,
+        },
+        full_refresh=batch.full,
+    )
+    log.info(
+        "star schema built: %s models, %s tests in %.1f s",
+        result.models,
+        result.tests,
+        result.seconds,
+    )
+    batch.progress(
+        "star_built", {"models": result.models, "tests": result.tests, "seconds": result.seconds}
+    )
+
+
+def swap_star_schema(wh: Warehouse, config: ProjectConfig) -> None:
+    """Publish the freshly built star schema; the previous one becomes the next build's base."""
+    star = config.warehouse.star_schema
+    build, old = star + "__build", star + "__old"
+    had_star = wh.schema_exists(star)
+    if had_star:
+        wh.sql(f"alter schema {quote(star)} rename to {quote(old)}")
+    wh.sql(f"alter schema {quote(build)} rename to {quote(star)}")
+    if had_star:
+        wh.sql(f"alter schema {quote(old)} rename to {quote(build)}")
+
+
+def undo_postgres(batch: Batch, wh: Warehouse) -> None:
+    w = batch.config.warehouse
+    with wh.transaction():
+        for table in {s.table for s in batch.tables}:
+            if wh.table_exists(w.history_schema, table):
+                undo_batch(wh, (w.history_schema, table), batch.batch_id)
+        for table in ("loaded_files", "batch_tables"):
+            wh.sql(f"delete from {qualify(w.ops_schema, table)} where batch_id = {batch.batch_id}")
+        wh.sql(
+            f"delete from {qualify(w.raw_schema, '_rejected_rows')} "
+            f"where batch_id = {batch.batch_id}"
+        )
+        # the half-built star is dropped; the next batch rebuilds it from the history
+        wh.sql(f"drop schema if exists {quote(w.star_schema + '__build')} cascade")
