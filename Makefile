@@ -25,10 +25,10 @@ demo: install
 	$(HISTAR) status -p $(DEMO)
 	@echo
 	@echo "Done. Where to look:"
-	@echo "  warehouse file   $(DEMO)/warehouse.duckdb  (schemas raw, warehouse, staging, star_schema, ops)"
+	@echo "  warehouse file   $(DEMO)/histar.duckdb  (schemas raw, warehouse, staging, star_schema, ops)"
 	@echo "  batches          $(HISTAR) status -p $(DEMO)"
 	@echo "  one row's history $(HISTAR) history users 1 -p $(DEMO)"
-	@echo "  SQL              $(PY) -c \"import duckdb; print(duckdb.connect('$(DEMO)/warehouse.duckdb', read_only=True).sql('from star_schema.fact_sales limit 5'))\""
+	@echo "  SQL              $(PY) -c \"import duckdb; print(duckdb.connect('$(DEMO)/histar.duckdb', read_only=True).sql('from star_schema.fact_sales limit 5'))\""
 
 test: install
 	$(PY) -m pytest -q

@@ -13,7 +13,7 @@ class _Strict(BaseModel):
 
 
 class WarehouseConfig(_Strict):
-    url: str = "duckdb:///warehouse.duckdb"
+    url: str = "duckdb:///histar.duckdb"
     raw_schema: str = "raw"
     history_schema: str = "warehouse"
     staging_schema: str = "staging"
@@ -80,7 +80,7 @@ class NotificationsConfig(_Strict):
 
 
 class TransformConfig(_Strict):
-    dbt_project: str = "builtin:school"
+    dbt_project: str = "builtin:school"  # a path, or "" for history only
     threads: int = Field(default=2, ge=1)
 
 
@@ -101,6 +101,27 @@ class ProjectConfig(_Strict):
     datagen: DatagenConfig | None = None
     # set by the loader, not by the file
     project_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _duckdb_name_is_not_a_schema(self) -> ProjectConfig:
+        # DuckDB names a database after its file (up to the first dot); a schema of the same
+        # name makes every `schema.table` reference ambiguous.
+        w = self.warehouse
+        if w.url.startswith("duckdb:"):
+            stem = w.url.rstrip("/").rsplit("/", 1)[-1].split(".")[0]
+            schemas = {
+                w.raw_schema,
+                w.history_schema,
+                w.staging_schema,
+                w.star_schema,
+                w.ops_schema,
+            }
+            if stem in schemas:
+                raise ValueError(
+                    f"the DuckDB file may not be named like a schema ({stem!r}): "
+                    "choose another name, e.g. duckdb:///histar.duckdb"
+                )
+        return self
 
     @model_validator(mode="after")
     def _unique_sources(self) -> ProjectConfig:

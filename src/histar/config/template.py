@@ -73,7 +73,7 @@ def _toml_list(items: tuple[str, ...] | list[str]) -> str:
 
 def render_default_project(
     *,
-    warehouse_url: str = "duckdb:///warehouse.duckdb",
+    warehouse_url: str = "duckdb:///histar.duckdb",
     source_url: str = "sqlite:///data/source.sqlite",
     rows: int = 20_000,
 ) -> str:

@@ -254,7 +254,8 @@ def publish(batch: Batch) -> BatchResult:
             from histar.pipeline.steps import swap_star_schema
 
             with PostgresWarehouse(batch.config.warehouse.url) as wh, wh.transaction():
-                swap_star_schema(wh, batch.config)
+                if batch.config.transform.dbt_project:
+                    swap_star_schema(wh, batch.config)
                 ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
     log.info("batch %s published", batch.batch_id)
     return batch.result("success")

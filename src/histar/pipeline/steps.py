@@ -220,6 +220,9 @@ def build_star(batch: Batch) -> None:
     cfg = batch.config
     w = cfg.warehouse
     name = cfg.transform.dbt_project
+    if not name:
+        log.info("no dbt project configured: the star schema step does nothing")
+        return
     project = default_project_dir() if name == "builtin:school" else cfg.resolve(name)
     star = w.star_schema if batch.dialect == "duckdb" else w.star_schema + "__build"
     result = dbt_build(
