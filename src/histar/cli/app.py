@@ -48,7 +48,7 @@ def main_options(
 def init(
     folder: Annotated[Path, typer.Argument(help="Where to write histar.toml.")] = Path("."),
     warehouse_url: Annotated[str, typer.Option(help="duckdb:///file or postgresql://…")] = (
-        "duckdb:///warehouse.duckdb"
+        "duckdb:///histar.duckdb"
     ),
     source_url: Annotated[str, typer.Option(help="sqlite:///file or postgresql://…")] = (
         "sqlite:///data/source.sqlite"
