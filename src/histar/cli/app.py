@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from histar.cli.render import BatchProgress, batch_summary, console, err_console, rows_table
+from histar.cli.render import (
+    BatchProgress,
+    batch_summary,
+    batches_table,
+    console,
+    err_console,
+    rows_table,
+    tables_table,
+    versions_table,
+)
 from histar.config import ConfigError, ProjectConfig, load_config, redact, write_default_project
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="histar: BI pipeline in a box.")
@@ -87,9 +96,10 @@ def datagen(
             _source_url(cfg, d.source_url), cfg.resolve(d.csv_dir),
             rows=rows or d.rows, seed=d.seed if seed is None else seed,
         )  # fmt: skip
-    counts = sorted(result.counts.items()) if hasattr(result, "counts") else []
-    console.print(rows_table("source data", ["table", "rows"], [(t, f"{n:,}") for t, n in counts]))
-    console.print(f"{len(result.files)} CSV file(s) in {cfg.resolve(d.csv_dir)}")
+    rows_out = [(t, f"{n:,}") for t, n in result.tables.items()]
+    rows_out += [(f.path.name, f"{f.good_rows:,} (+{f.bad_rows} bad)") for f in result.csv_files]
+    console.print(rows_table("source data", ["table / file", "rows"], rows_out))
+    console.print(f"{result.total_rows:,} rows in {result.seconds:.1f} s")
 
 
 def _source_url(cfg: ProjectConfig, url: str) -> str:
@@ -118,12 +128,12 @@ def datagen_changes(
         _source_url(cfg, d.source_url), cfg.resolve(d.csv_dir), seed=seed, fraction=fraction
     )
     rows = [
-        (t, f"{c.get('updated', 0):,}", f"{c.get('inserted', 0):,}", f"{c.get('deleted', 0):,}")
-        for t, c in sorted(result.counts.items())
+        (t, f"{c.updated:,}", f"{c.inserted:,}", f"{c.deleted:,}")
+        for t, c in result.changes.items()
     ]
     console.print(rows_table("changes applied", ["table", "updated", "inserted", "deleted"], rows))
-    if result.csv_file:
-        console.print(f"new CSV file: {result.csv_file}")
+    f = result.csv_file
+    console.print(f"new CSV file: {f.path.name} ({f.good_rows:,} rows, {f.bad_rows} bad)")
 
 
 @app.command()
@@ -166,12 +176,10 @@ def status(
         st = get_status(cfg, limit)
     except NotLoaded as exc:
         raise _fail(str(exc)) from None
-    cols = ["batch_id", "kind", "status", "started_at", "finished_at", "failed_step", "error"]
-    rows = [tuple(b[c] for c in cols) for b in st.batches]
-    console.print(rows_table("batches", cols, rows))
+    console.print(batches_table(st.batches))
     if st.tables:
-        tcols = list(st.tables[0])
-        console.print(rows_table("last successful batch", tcols, [tuple(t.values()) for t in st.tables]))
+        last = next(b["batch_id"] for b in st.batches if b["status"] == "success")
+        console.print(tables_table(f"batch {last}", st.tables))
 
 
 @app.command()
@@ -191,7 +199,7 @@ def history(
         raise _fail(str(exc).strip("'\"")) from None
     if not rows:
         raise _fail(f"no versions of {table} {key}")
-    console.print(rows_table(f"{cfg.warehouse.history_schema}.{table} {key}", names, rows))
+    console.print(versions_table(f"{cfg.warehouse.history_schema}.{table} {key}", names, rows))
 
 
 @app.command()

@@ -49,8 +49,8 @@ class BatchProgress:
         elif event == "table_merged":
             s = data["stats"]
             console.print(
-                f"  {_now()} history {s.table:<22} {_n(s.inserted):>10} inserted "
-                f"{_n(s.closed):>8} closed  (source {s.source_id})"
+                f"  {_now()} history {s.table:<16} {_n(s.inserted):>10} inserted "
+                f"{_n(s.closed):>8} closed (source {s.source_id})"
             )
         elif event == "star_built":
             console.print(
@@ -72,11 +72,28 @@ def batch_summary(result: BatchResult) -> Table:
         table.add_column(col, justify="left" if col in ("table", "source") else "right")
     for s in result.tables:
         table.add_row(
-            s.table, str(s.source_id), _n(s.rows_read), _n(s.rows_loaded), _n(s.rows_rejected),
-            _n(s.inserted), _n(s.closed), f"{s.seconds:.2f}",
-        )  # fmt: skip
+            s.table,
+            str(s.source_id),
+            _n(s.rows_read),
+            _n(s.rows_loaded),
+            _n(s.rows_rejected),
+            _n(s.inserted),
+            _n(s.closed),
+            f"{s.seconds:.2f}",
+        )
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.step_seconds.items())
     table.caption = f"{result.seconds:.1f} s in all ({steps}); warehouse: {result.warehouse}"
+    return table
+
+
+def versions_table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Table:
+    """One column per version, one line per field: wide rows stay readable."""
+    table = Table(title=title)
+    table.add_column("column", style="bold")
+    for i, _ in enumerate(rows, start=1):
+        table.add_column(f"version {i}")
+    for j, name in enumerate(columns):
+        table.add_row(name, *("" if r[j] is None else str(r[j]) for r in rows))
     return table
 
 
@@ -86,4 +103,46 @@ def rows_table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> T
         table.add_column(c)
     for r in rows:
         table.add_row(*("" if v is None else str(v) for v in r))
+    return table
+
+
+def _t(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else ""
+
+
+def batches_table(batches: list[dict[str, Any]]) -> Table:
+    table = Table(title="batches")
+    for col in ("batch", "kind", "status", "started (UTC)", "s", "failed step / error"):
+        table.add_column(col, justify="right" if col in ("batch", "s") else "left")
+    for b in batches:
+        secs = (b["finished_at"] - b["started_at"]).total_seconds() if b["finished_at"] else None
+        error = f"{b['failed_step']}: {b['error'].splitlines()[0]}" if b["error"] else ""
+        style = {"success": "green", "failed": "red"}.get(b["status"], "yellow")
+        table.add_row(
+            str(b["batch_id"]),
+            b["kind"],
+            f"[{style}]{b['status']}[/]",
+            _t(b["started_at"]),
+            "" if secs is None else f"{secs:.1f}",
+            error,
+        )
+    return table
+
+
+def tables_table(title: str, tables: list[dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    cols = [
+        ("table_name", "table"),
+        ("source_id", "src"),
+        ("mode", "mode"),
+        ("rows_read", "read"),
+        ("rows_loaded", "loaded"),
+        ("rows_rejected", "rejected"),
+        ("versions_inserted", "inserted"),
+        ("versions_closed", "closed"),
+    ]
+    for _, label in cols:
+        table.add_column(label, justify="left" if label in ("table", "mode") else "right")
+    for t in tables:
+        table.add_row(*(f"{t[k]:,}" if isinstance(t[k], int) else str(t[k]) for k, _ in cols))
     return table
