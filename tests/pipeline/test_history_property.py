@@ -34,7 +34,9 @@ def _config(folder: Path, warehouse_url: str) -> ProjectConfig:
         ],
     )
     cfg = ProjectConfig(
-        sources=[source], transform=TransformConfig(dbt_project=""), warehouse={"url": warehouse_url}
+        sources=[source],
+        transform=TransformConfig(dbt_project=""),
+        warehouse={"url": warehouse_url},
     )
     cfg.project_dir = folder
     return cfg

@@ -14,7 +14,8 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]
     primary_key: tuple[str, ...]
-    # "snapshot": full extract each batch, deletes detected; "incremental": rows with cursor >= last seen
+    # "snapshot": full extract each batch, deletes detected;
+    # "incremental": rows with cursor >= last seen
     mode: str = "snapshot"
     cursor: str | None = None
 
@@ -34,7 +35,12 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "subcategories",
-        (("subcategory_id", "bigint"), ("category_id", "bigint"), ("name", "text"), ("updated_at", TS)),
+        (
+            ("subcategory_id", "bigint"),
+            ("category_id", "bigint"),
+            ("name", "text"),
+            ("updated_at", TS),
+        ),
         ("subcategory_id",),
     ),
     Table(
@@ -79,7 +85,12 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "traffic_sources",
-        (("traffic_source_id", "bigint"), ("name", "text"), ("channel", "text"), ("updated_at", TS)),
+        (
+            ("traffic_source_id", "bigint"),
+            ("name", "text"),
+            ("channel", "text"),
+            ("updated_at", TS),
+        ),
         ("traffic_source_id",),
     ),
     Table(

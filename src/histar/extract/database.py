@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from histar.config.model import TableConfig
 from histar.warehouse.connection import quote
@@ -106,6 +107,41 @@ def _read_sqlite(
         yield pa.RecordBatchReader.from_batches(reader.schema, _drop_first_row(reader))
 
 
+def _numeric_type(field: pa.Field) -> pa.DataType | None:
+    """ADBC hands PostgreSQL `numeric` over as text; its typmod gives precision and scale."""
+    meta = field.metadata or {}
+    if meta.get(b"POSTGRESQL:type") != b"numeric":
+        return None
+    typmod = int(meta.get(b"POSTGRESQL:typmod", b"-1"))
+    if typmod < 4:
+        return pa.decimal128(38, 10)
+    precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
+    return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+
+
+def _exact_numerics(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    targets = {i: _numeric_type(f) for i, f in enumerate(reader.schema)}
+    targets = {i: t for i, t in targets.items() if t is not None}
+    if not targets:
+        return reader
+    fields = [
+        pa.field(f.name, targets[i]) if i in targets else f for i, f in enumerate(reader.schema)
+    ]
+    schema = pa.schema(fields)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for b in reader:
+            cols = [
+                pc.cast(c.storage if isinstance(c, pa.ExtensionArray) else c, targets[i])
+                if i in targets
+                else c
+                for i, c in enumerate(b.columns)
+            ]
+            yield pa.RecordBatch.from_arrays(cols, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
 @contextmanager
 def _read_postgres(
     url: str, table: TableConfig, since: Any, batch_rows: int
@@ -122,4 +158,4 @@ def _read_postgres(
             **{"adbc.postgresql.batch_size_hint_bytes": str(max(batch_rows * 64, 1 << 20))}
         )
         cur.execute(f"select * from {target}{where}", params)
-        yield cur.fetch_record_batch()
+        yield _exact_numerics(cur.fetch_record_batch())
