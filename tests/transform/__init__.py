@@ -1,0 +1,1 @@
+"""Tests of histar.transform (the dbt project and its runner)."""
