@@ -146,10 +146,13 @@ def run(
 ) -> None:
     """Run one batch: extract → history → star schema → publish."""
     from histar.pipeline import BatchFailed, BatchLocked, run_batch
+    from histar.pipeline.batch import NotLoaded
 
     cfg = _config(project)
     try:
         result = run_batch(cfg, full=full, progress=BatchProgress(), wait=wait)
+    except NotLoaded as exc:
+        raise _fail(str(exc)) from None
     except BatchLocked as exc:
         console.print(f"[yellow]skipped:[/] {exc}")
         raise typer.Exit(3) from None

@@ -80,6 +80,13 @@ class BatchResult:
         return (end - self.started_at).total_seconds()
 
 
+class NotLoaded(Exception):
+    """An incremental batch was asked for before any full load."""
+
+
+NOT_LOADED = "the warehouse is empty: run a full load first (histar run --full)"
+
+
 class BatchFailed(Exception):
     def __init__(self, result: BatchResult) -> None:
         super().__init__(f"batch {result.batch_id} failed in {result.failed_step}: {result.error}")
@@ -184,9 +191,11 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
     if dialect_of(config.warehouse.url) == "duckdb":
         published = duckdb_path(config.warehouse.url, config.project_dir)
         work = published.with_name(published.name + ".next")
+        if not full and not published.exists():
+            raise NotLoaded(NOT_LOADED)
         for stale in (work, work.with_name(work.name + ".wal")):
             stale.unlink(missing_ok=True)
-        if not full and published.exists():
+        if not full:
             shutil.copyfile(published, work)
         wh: Warehouse = DuckDBWarehouse(work)
     else:
@@ -198,7 +207,7 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
         wh.sql(f"create schema if not exists {quote(config.warehouse.history_schema)}")
         batch_id, last = ops.next_batch(wh, config.warehouse.ops_schema)
         if not full and batch_id == 1:
-            raise RuntimeError("the warehouse is empty: run a full load first (histar run --full)")
+            raise NotLoaded(NOT_LOADED)
         extracted = max(started, last + timedelta(microseconds=1)) if last else started
         ops.insert_batch(wh, config.warehouse.ops_schema, batch_id, kind, started, extracted)
     finally:

@@ -9,11 +9,8 @@ from typing import Any
 
 from histar.config.model import DatabaseSource, ProjectConfig
 from histar.pipeline import ops
+from histar.pipeline.batch import NotLoaded
 from histar.warehouse.connection import Warehouse, connect, dialect_of, duckdb_path, qualify, quote
-
-
-class NotLoaded(Exception):
-    """The warehouse has not been loaded yet."""
 
 
 @contextmanager
