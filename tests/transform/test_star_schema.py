@@ -217,7 +217,7 @@ def build(wh: Warehouse, work: Path, batch: int, *, full_refresh: bool = False) 
         project_dir=default_project_dir(),
         work_dir=work,
         target=wh.target(),
-        vars={"batch_id": batch},
+        vars={},
         full_refresh=full_refresh,
     )
     facts = {row["sale_id"]: row for row in wh.query_dicts(FACT_SQL)}
@@ -385,7 +385,7 @@ def test_dim_date_calendar(engine, request, tmp_path):
         project_dir=default_project_dir(),
         work_dir=tmp_path / "dbt",
         target=wh.target(),
-        vars={"batch_id": 1},
+        vars={},
         select="dim_date",
     )
     assert result.models == 1
@@ -414,7 +414,7 @@ def test_overlapping_versions_fail_the_build(engine, request, tmp_path):
             project_dir=default_project_dir(),
             work_dir=tmp_path / "dbt",
             target=wh.target(),
-            vars={"batch_id": 2},
+            vars={},
         )
     message = str(err.value)
     assert "source_scd2_no_overlapping_versions_school_users_user_id" in message

@@ -233,7 +233,6 @@ def build_star(batch: Batch) -> None:
             "history_schema": w.history_schema,
             "staging_schema": w.staging_schema,
             "star_schema": star,
-            "batch_id": batch.batch_id,
         },
         full_refresh=batch.full,
     )

@@ -160,8 +160,8 @@ def _build_args(
         str(work_dir / "logs"),
         "--vars",
         json.dumps(vars),
-        # vars change every batch (batch_id), which invalidates partial parsing anyway.
-        "--no-partial-parse",
+        # partial parsing (manifest cached in target/) saves ~2 s a batch while vars stay
+        # the same; the pipeline's vars do not change from batch to batch.
         "--log-level",
         "none",
         "--log-level-file",
@@ -218,7 +218,7 @@ def dbt_build(
 ) -> BuildResult:
     """Run ``dbt build`` on ``target`` (a dbt profile output dict) and return a summary.
 
-    ``vars`` are the project vars (history_schema, staging_schema, star_schema, batch_id).
+    ``vars`` are the project vars (history_schema, staging_schema, star_schema).
     Raises :class:`TransformError` when a model or test fails or dbt cannot run.
     """
     from dbt.cli.main import dbtRunner
