@@ -53,6 +53,11 @@ def test_run_status_history_reset(project: Path) -> None:
     result = runner.invoke(app, ["status", "-p", p])
     assert result.exit_code == 1 and "run `histar run --full`" in result.output
 
+    assert (project / "data" / "source.sqlite").exists()
+    out = histar("reset", "source", "-p", p)
+    assert not (project / "data" / "source.sqlite").exists()
+    assert not list((project / "data" / "csv").glob("*.csv"))
+
 
 def test_errors_are_one_line(project: Path) -> None:
     result = runner.invoke(app, ["run", "-p", str(project)])
