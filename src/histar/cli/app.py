@@ -222,5 +222,14 @@ def reset(
     console.print(f"reset {layer}: " + (", ".join(done) or "nothing to remove"))
 
 
+def _register_extensions() -> None:
+    from histar.cli.schedule import register as register_schedule
+
+    register_schedule(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     app()
