@@ -63,3 +63,37 @@ def test_postgres_numeric_arrives_as_exact_decimal(pg_database: str, tmp_path: P
     assert data.schema.field("price").type == pa.decimal128(12, 2)
     assert data.to_pylist()[0]["price"] == Decimal("29.99")
     assert data.to_pylist()[0]["ratio"] == Decimal("0.125")
+
+
+def test_snake_case_naming_lands_pascal_case_sources(tmp_path: Path) -> None:
+    from histar.config.model import DatabaseSource, ProjectConfig, TransformConfig, snake_case
+    from histar.pipeline import run_batch
+    from histar.warehouse.connection import connect
+
+    assert [snake_case(n) for n in ("InvoiceLine", "AlbumId", "HTTPServer", "album_id")] == [
+        "invoice_line",
+        "album_id",
+        "http_server",
+        "album_id",
+    ]
+    db = tmp_path / "s.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute(
+            'create table "InvoiceLine" ("InvoiceLineId" integer primary key, "UnitPrice" numeric)'
+        )
+        con.execute('insert into "InvoiceLine" values (1, 0.99), (2, 1.99)')
+    source = DatabaseSource(
+        id=1,
+        name="chinook",
+        url=f"sqlite:///{db}",
+        naming="snake_case",
+        tables=[TableConfig(name="InvoiceLine", primary_key=["InvoiceLineId"])],
+    )
+    cfg = ProjectConfig(sources=[source], transform=TransformConfig(dbt_project=""))
+    cfg.project_dir = tmp_path
+    result = run_batch(cfg, full=True)
+    assert result.tables[0].table == "invoice_line"
+    with connect(cfg.warehouse.url, tmp_path) as wh:
+        cols = [c for c, _ in wh.columns("warehouse", "invoice_line")]
+        assert cols[:2] == ["invoice_line_id", "unit_price"]
+        assert wh.query("select count(*) from raw.chinook__invoice_line")[0][0] == 2

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def snake_case(name: str) -> str:
+    """`InvoiceLine` → `invoice_line`, `HTTPServer` → `http_server`, `album_id` unchanged."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
 
 
 class _Strict(BaseModel):
@@ -41,6 +49,13 @@ class DatabaseSource(_Strict):
     url: str
     tables: list[TableConfig] = Field(min_length=1)
     batch_rows: int = Field(default=250_000, ge=1)
+    # "snake_case" lands `InvoiceLine.CustomerId` as `invoice_line.customer_id` (as dlt does);
+    # names in this file stay the source's own.
+    naming: Literal["source", "snake_case"] = "source"
+
+    def landed(self, name: str) -> str:
+        """The name a source table or column gets in raw and in the history."""
+        return snake_case(name) if self.naming == "snake_case" else name
 
 
 class CsvSource(_Strict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,19 +68,34 @@ def _drop_first_row(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
             yield batch
 
 
+def renamed(reader: pa.RecordBatchReader, rename: Callable[[str], str]) -> pa.RecordBatchReader:
+    names = [rename(n) for n in reader.schema.names]
+    if names == reader.schema.names:
+        return reader
+    schema = pa.schema([f.with_name(n) for f, n in zip(reader.schema, names, strict=True)])
+    batches = (b.rename_columns(names) for b in reader)
+    return pa.RecordBatchReader.from_batches(schema, batches)
+
+
 @contextmanager
 def read_table(
-    url: str, table: TableConfig, *, since: Any = None, batch_rows: int, project_dir: Path
+    url: str,
+    table: TableConfig,
+    *,
+    since: Any = None,
+    batch_rows: int,
+    project_dir: Path,
+    rename: Callable[[str], str] | None = None,
 ) -> Iterator[pa.RecordBatchReader]:
     """Stream one source table (from `since` on, for incremental tables)."""
     scheme = url.split("://", 1)[0].split("+")[0]
     try:
         if scheme == "sqlite":
             with _read_sqlite(sqlite_path(url, project_dir), table, since, batch_rows) as r:
-                yield r
+                yield renamed(r, rename) if rename else r
         elif scheme in ("postgresql", "postgres"):
             with _read_postgres(url, table, since, batch_rows) as r:
-                yield r
+                yield renamed(r, rename) if rename else r
         else:
             raise SourceError(f"unsupported source URL scheme {scheme!r}")
     except SourceError:

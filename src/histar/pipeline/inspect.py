@@ -46,8 +46,8 @@ def _primary_key(config: ProjectConfig, table: str) -> list[str]:
     for source in config.sources:
         if isinstance(source, DatabaseSource):
             for t in source.tables:
-                if t.name == table:
-                    return t.primary_key
+                if source.landed(t.name) == table:
+                    return [source.landed(k) for k in t.primary_key]
         elif source.table == table:
             return source.primary_key
     raise KeyError(f"no source table named {table!r} in histar.toml")

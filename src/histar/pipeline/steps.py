@@ -44,13 +44,15 @@ def tag(reader: pa.RecordBatchReader, batch_id: int, source_id: int) -> pa.Recor
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def _high_water_mark(wh: Warehouse, batch: Batch, table: TableConfig, source_id: int) -> Any:
-    history = (batch.config.warehouse.history_schema, table.name)
+def _high_water_mark(
+    wh: Warehouse, batch: Batch, table: TableConfig, source: DatabaseSource
+) -> Any:
+    history = (batch.config.warehouse.history_schema, source.landed(table.name))
     if batch.full or table.mode != "incremental" or not wh.table_exists(*history):
         return None
     row = wh.query(
-        f"select max({quote(table.cursor or '')}) from {qualify(*history)} "
-        f"where source_id_audit = {source_id}"
+        f"select max({quote(source.landed(table.cursor or ''))}) from {qualify(*history)} "
+        f"where source_id_audit = {source.id}"
     )
     return row[0][0]
 
@@ -61,25 +63,28 @@ def _extract_database(batch: Batch, wh: Warehouse, source: DatabaseSource) -> No
     raw_schema = batch.config.warehouse.raw_schema
     for table in source.tables:
         t0 = time.perf_counter()
-        since = _high_water_mark(wh, batch, table, source.id)
-        raw_table = f"{source.name}__{table.name}"
+        since = _high_water_mark(wh, batch, table, source)
+        landed = source.landed(table.name)
+        raw_table = f"{source.name}__{landed}"
+        rename = source.landed if source.naming != "source" else None
         with read_table(
             source.url,
             table,
             since=since,
             batch_rows=source.batch_rows,
             project_dir=batch.config.project_dir,
+            rename=rename,
         ) as reader:
             rows = wh.ingest(raw_schema, raw_table, tag(reader, batch.batch_id, source.id))
         stats = TableStats(
-            table.name,
+            landed,
             source.id,
             source.name,
             table.mode,
             raw_table,
             rows,
             rows,
-            keys=table.primary_key,
+            keys=[source.landed(k) for k in table.primary_key],
             seconds=time.perf_counter() - t0,
         )
         batch.tables.append(stats)
