@@ -110,6 +110,12 @@ def check_full_path(cfg: ProjectConfig, source_url: str) -> None:
     assert after.pop("batches") == [*before.pop("batches"), (4, "failed")]
     assert after == before
 
+    # a failed full load leaves the published warehouse as it was, too
+    before = snapshot(cfg)
+    with pytest.raises(BatchFailed):
+        run_batch(cfg, full=True, before_step=fail_before_star)
+    assert snapshot(cfg) == before
+
     rerun = run_batch(cfg)
     assert rerun.batch_id == 5 and sum(s.inserted for s in rerun.tables) > 0
 

@@ -109,6 +109,8 @@ class Batch:
     tables: list[TableStats] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
+    # the project's own schema names (`config` differs during a full load on PostgreSQL)
+    published: ProjectConfig | None = None
 
     @property
     def full(self) -> bool:
@@ -170,17 +172,39 @@ def warehouse_lock(config: ProjectConfig, *, wait: bool) -> Iterator[None]:
             yield
 
 
-def _reset_postgres(wh: Warehouse, config: ProjectConfig) -> None:
+SHADOW = "__next"
+
+
+def _layer_schemas(config: ProjectConfig) -> list[str]:
     w = config.warehouse
-    for schema in (
-        w.raw_schema,
-        w.history_schema,
-        w.staging_schema,
-        w.star_schema,
-        w.star_schema + "__build",
-        w.ops_schema,
-    ):
+    return [w.raw_schema, w.history_schema, w.staging_schema, w.ops_schema]
+
+
+def _shadow_config(config: ProjectConfig) -> ProjectConfig:
+    """A full load on PostgreSQL builds every layer in `<schema>__next` beside the published
+    ones, so that a failure leaves them untouched; publish swaps them in one transaction."""
+    w = config.warehouse
+    shadow = w.model_copy(
+        update={
+            f: getattr(w, f) + SHADOW
+            for f in ("raw_schema", "history_schema", "staging_schema", "ops_schema")
+        }
+    )
+    copy = config.model_copy(update={"warehouse": shadow})
+    copy.project_dir = config.project_dir
+    return copy
+
+
+def _drop_shadow(wh: Warehouse, published: ProjectConfig) -> None:
+    for schema in _layer_schemas(published):
+        wh.sql(f"drop schema if exists {quote(schema + SHADOW)} cascade")
+    wh.sql(f"drop schema if exists {quote(published.warehouse.star_schema + '__build')} cascade")
+
+
+def _publish_full_postgres(wh: Warehouse, published: ProjectConfig) -> None:
+    for schema in _layer_schemas(published):
         wh.sql(f"drop schema if exists {quote(schema)} cascade")
+        wh.sql(f"alter schema {quote(schema + SHADOW)} rename to {quote(schema)}")
 
 
 def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None) -> Batch:
@@ -188,6 +212,7 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
     progress = progress or _quiet
     started = utcnow()
     kind = "full" if full else "incremental"
+    published_config = config
     if dialect_of(config.warehouse.url) == "duckdb":
         published = duckdb_path(config.warehouse.url, config.project_dir)
         work = published.with_name(published.name + ".next")
@@ -201,7 +226,8 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
     else:
         wh = PostgresWarehouse(config.warehouse.url)
         if full:
-            _reset_postgres(wh, config)
+            _drop_shadow(wh, config)
+            config = _shadow_config(config)
     try:
         ops.ensure_ops(wh, config.warehouse.ops_schema, config.warehouse.raw_schema)
         wh.sql(f"create schema if not exists {quote(config.warehouse.history_schema)}")
@@ -214,7 +240,7 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
         wh.close()
     log.info("batch %s (%s) started, extraction time %s", batch_id, kind, extracted)
     progress("batch_started", {"batch_id": batch_id, "kind": kind})
-    return Batch(config, kind, batch_id, started, extracted, progress)
+    return Batch(config, kind, batch_id, started, extracted, progress, published=published_config)
 
 
 @contextmanager
@@ -262,10 +288,16 @@ def publish(batch: Batch) -> BatchResult:
         else:
             from histar.pipeline.steps import swap_star_schema
 
+            target = batch.published or batch.config
             with PostgresWarehouse(batch.config.warehouse.url) as wh, wh.transaction():
-                if batch.config.transform.dbt_project:
-                    swap_star_schema(wh, batch.config)
                 ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
+                if batch.full:
+                    _publish_full_postgres(wh, target)
+                if batch.config.transform.dbt_project:
+                    swap_star_schema(wh, target)
+                    if batch.full:  # the old star belongs to the replaced history
+                        old_star = quote(target.warehouse.star_schema + "__build")
+                        wh.sql(f"drop schema if exists {old_star} cascade")
     log.info("batch %s published", batch.batch_id)
     return batch.result("success")
 
@@ -287,10 +319,13 @@ def abort(batch: Batch, failed_step: str, exc: BaseException) -> BatchResult:
             from histar.pipeline.steps import undo_postgres
 
             with PostgresWarehouse(batch.config.warehouse.url) as wh:
-                undo_postgres(batch, wh)
-                ops.finish_batch(
-                    wh, o, batch.batch_id, "failed", utcnow(), step=failed_step, error=error
-                )
+                if batch.full:  # nothing was published: the shadow schemas just go
+                    _drop_shadow(wh, batch.published or batch.config)
+                else:
+                    undo_postgres(batch, wh)
+                    ops.finish_batch(
+                        wh, o, batch.batch_id, "failed", utcnow(), step=failed_step, error=error
+                    )
     except Exception:  # the original failure matters more than a failed clean-up
         log.exception("batch %s: could not record the failure", batch.batch_id)
     batch.progress(
