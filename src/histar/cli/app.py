@@ -223,9 +223,13 @@ def reset(
 
 
 def _register_extensions() -> None:
+    from histar.cli.dashboards import register as register_dashboards
+    from histar.cli.metabase import register as register_metabase
     from histar.cli.schedule import register as register_schedule
 
     register_schedule(app)
+    register_dashboards(app)
+    register_metabase(app)
 
 
 _register_extensions()
