@@ -224,12 +224,14 @@ def reset(
 
 def _register_extensions() -> None:
     from histar.cli.dashboards import register as register_dashboards
+    from histar.cli.example import register as register_example
     from histar.cli.metabase import register as register_metabase
     from histar.cli.schedule import register as register_schedule
 
     register_schedule(app)
     register_dashboards(app)
     register_metabase(app)
+    register_example(app)
 
 
 _register_extensions()
