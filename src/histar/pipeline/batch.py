@@ -204,7 +204,8 @@ def _drop_shadow(wh: Warehouse, published: ProjectConfig) -> None:
 def _publish_full_postgres(wh: Warehouse, published: ProjectConfig) -> None:
     for schema in _layer_schemas(published):
         wh.sql(f"drop schema if exists {quote(schema)} cascade")
-        wh.sql(f"alter schema {quote(schema + SHADOW)} rename to {quote(schema)}")
+        if wh.schema_exists(schema + SHADOW):  # no staging without a dbt project
+            wh.sql(f"alter schema {quote(schema + SHADOW)} rename to {quote(schema)}")
 
 
 def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None) -> Batch:
