@@ -52,6 +52,7 @@ class DatabaseSource(_Strict):
     # "snake_case" lands `InvoiceLine.CustomerId` as `invoice_line.customer_id` (as dlt does);
     # names in this file stay the source's own.
     naming: Literal["source", "snake_case"] = "source"
+    parallel: int = Field(default=2, ge=1, le=16)  # tables extracted at the same time
 
     def landed(self, name: str) -> str:
         """The name a source table or column gets in raw and in the history."""

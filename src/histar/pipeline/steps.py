@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -57,46 +58,63 @@ def _high_water_mark(
     return row[0][0]
 
 
-def _extract_database(batch: Batch, wh: Warehouse, source: DatabaseSource) -> None:
+def _extract_table(
+    batch: Batch, wh: Warehouse, source: DatabaseSource, table: TableConfig
+) -> TableStats:
     from histar.pipeline.batch import TableStats
 
-    raw_schema = batch.config.warehouse.raw_schema
-    for table in source.tables:
-        t0 = time.perf_counter()
-        since = _high_water_mark(wh, batch, table, source)
-        landed = source.landed(table.name)
-        raw_table = f"{source.name}__{landed}"
-        rename = source.landed if source.naming != "source" else None
-        with read_table(
-            source.url,
-            table,
-            since=since,
-            batch_rows=source.batch_rows,
-            project_dir=batch.config.project_dir,
-            rename=rename,
-        ) as reader:
-            rows = wh.ingest(raw_schema, raw_table, tag(reader, batch.batch_id, source.id))
-        stats = TableStats(
-            landed,
-            source.id,
-            source.name,
-            table.mode,
-            raw_table,
-            rows,
-            rows,
-            keys=[source.landed(k) for k in table.primary_key],
-            seconds=time.perf_counter() - t0,
+    t0 = time.perf_counter()
+    since = _high_water_mark(wh, batch, table, source)
+    landed = source.landed(table.name)
+    raw_table = f"{source.name}__{landed}"
+    rename = source.landed if source.naming != "source" else None
+    with read_table(
+        source.url,
+        table,
+        since=since,
+        batch_rows=source.batch_rows,
+        project_dir=batch.config.project_dir,
+        rename=rename,
+    ) as reader:
+        rows = wh.ingest(
+            batch.config.warehouse.raw_schema, raw_table, tag(reader, batch.batch_id, source.id)
         )
-        batch.tables.append(stats)
-        log.info(
-            "extracted %s.%s: %s rows (%s%s)",
-            source.name,
-            table.name,
-            rows,
-            table.mode,
-            f" from {table.cursor} >= {since}" if since is not None else "",
-        )
-        batch.progress("table_extracted", {"stats": stats})
+    stats = TableStats(
+        landed,
+        source.id,
+        source.name,
+        table.mode,
+        raw_table,
+        rows,
+        rows,
+        keys=[source.landed(k) for k in table.primary_key],
+        seconds=time.perf_counter() - t0,
+    )
+    log.info(
+        "extracted %s.%s: %s rows (%s%s)",
+        source.name,
+        table.name,
+        rows,
+        table.mode,
+        f" from {table.cursor} >= {since}" if since is not None else "",
+    )
+    batch.progress("table_extracted", {"stats": stats})
+    return stats
+
+
+def _extract_database(batch: Batch, wh: Warehouse, source: DatabaseSource) -> None:
+    """Tables are read `source.parallel` at a time, each on its own warehouse connection:
+    the source's reader and the warehouse's writer then keep both cores busy."""
+    if source.parallel <= 1:
+        batch.tables += [_extract_table(batch, wh, source, t) for t in source.tables]
+        return
+
+    def one(table: TableConfig) -> TableStats:
+        with wh.fork() as own:
+            return _extract_table(batch, own, source, table)
+
+    with ThreadPoolExecutor(max_workers=source.parallel, thread_name_prefix="extract") as pool:
+        batch.tables += list(pool.map(one, source.tables))
 
 
 def _extract_csv(batch: Batch, wh: Warehouse, source: CsvSource) -> None:

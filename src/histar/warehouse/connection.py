@@ -80,6 +80,10 @@ class Warehouse:
     def close(self) -> None:
         raise NotImplementedError
 
+    def fork(self) -> Warehouse:
+        """Another connection to the same warehouse, for another thread."""
+        raise NotImplementedError
+
     def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         rows = self.query(
             "select column_name, data_type from information_schema.columns "
@@ -106,12 +110,17 @@ class Warehouse:
 class DuckDBWarehouse(Warehouse):
     dialect: Dialect = "duckdb"
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, con: Any = None) -> None:
         import duckdb
 
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path), read_only=read_only)
+        if con is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(path), read_only=read_only)
+        self.con = con
+
+    def fork(self) -> Warehouse:
+        return DuckDBWarehouse(self.path, con=self.con.cursor())
 
     def sql(self, statement: str) -> int:
         rows = self.con.execute(statement).fetchall()
@@ -186,6 +195,9 @@ class PostgresWarehouse(Warehouse):
                 rows = cur.adbc_ingest(table, data, mode=mode, db_schema_name=schema)
             con.commit()
         return int(rows) if rows is not None and rows >= 0 else self._count(schema, table)
+
+    def fork(self) -> Warehouse:
+        return PostgresWarehouse(self.url)
 
     def _count(self, schema: str, table: str) -> int:
         return int(self.query(f"select count(*) from {qualify(schema, table)}")[0][0])
