@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from histar.cli.render import console, err_console
 from histar.config import ConfigError, ProjectConfig, load_config, redact
@@ -29,22 +30,26 @@ def serve(
         str | None, typer.Option(help="Deployment name (default <project>-incremental).")
     ] = None,
 ) -> None:
-    """Run the incremental load on the schedule from histar.toml until stopped (Ctrl+C)."""
+    """Run the incremental load on the schedule from histar.toml until stopped (Ctrl+C).
+
+    Uses the Prefect server of PREFECT_API_URL; without it, starts a local one (data in
+    .histar/prefect of the project) for as long as it runs.
+    """
     cfg = _config(project)
     from histar.flows import describe_schedule
     from histar.flows import serve as serve_flows
-    from histar.flows.serve import prefect_api_url
+    from histar.flows.serve import PrefectServerError, prefect_api_url
 
-    if not prefect_api_url():
-        err_console.print(
-            "[yellow]warning:[/] PREFECT_API_URL is not set: Prefect starts a temporary server "
-            "that runs no scheduler, so no scheduled runs are created. Run `prefect server "
-            "start` and set PREFECT_API_URL=http://127.0.0.1:4200/api."
-        )
-
+    url = prefect_api_url()
+    if url:
+        console.print(f"Prefect server: {url}")
     console.print(f"serving the incremental load of {cfg.project_dir}: {describe_schedule(cfg)}")
     console.print("stop with Ctrl+C (the schedule stays active for the next start)")
-    serve_flows(cfg, name=name)
+    try:
+        serve_flows(cfg, name=name, say=lambda line: console.print(line, soft_wrap=True))
+    except PrefectServerError as exc:
+        err_console.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def notify_test(
