@@ -5,7 +5,7 @@ HISTAR  := $(VENV)/bin/histar
 DEMO    ?= demo
 ROWS    ?= 20000
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format clean bench
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# Benchmark suite (benchmarks/README.md): make bench BENCH_ROWS=1M BENCH_ARGS="--scaling 1M,4M"
+BENCH_ROWS ?= 1M
+bench: install
+	$(PY) benchmarks/run.py --rows $(BENCH_ROWS) $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests

@@ -223,6 +223,7 @@ def reset(
 
 
 def _register_extensions() -> None:
+    from histar.cli.bench import register as register_bench
     from histar.cli.dashboards import register as register_dashboards
     from histar.cli.example import register as register_example
     from histar.cli.metabase import register as register_metabase
@@ -232,6 +233,7 @@ def _register_extensions() -> None:
     register_dashboards(app)
     register_metabase(app)
     register_example(app)
+    register_bench(app)
 
 
 _register_extensions()
