@@ -57,6 +57,8 @@ class BatchProgress:
                 f"  {_now()} star   {data['models']} models, {data['tests']} tests passed "
                 f"({data['seconds']:.1f} s)"
             )
+        elif event == "star_unchanged":
+            console.print(f"  {_now()} star   nothing changed: not rebuilt")
         elif event == "batch_failed":
             self._stop()
 

@@ -111,6 +111,7 @@ class Batch:
     done: list[str] = field(default_factory=list)
     # the project's own schema names (`config` differs during a full load on PostgreSQL)
     published: ProjectConfig | None = None
+    star_built: bool = False
 
     @property
     def full(self) -> bool:
@@ -131,7 +132,9 @@ class Batch:
 
     def connect(self) -> Warehouse:
         if self.dialect == "duckdb":
-            return DuckDBWarehouse(self.work_path)
+            from histar.pipeline.steps import duckdb_settings
+
+            return DuckDBWarehouse(self.work_path, settings=duckdb_settings(self.config))
         return PostgresWarehouse(self.config.warehouse.url)
 
     def result(self, status: str, step: str | None = None, error: str | None = None) -> BatchResult:
@@ -294,7 +297,7 @@ def publish(batch: Batch) -> BatchResult:
                 ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
                 if batch.full:
                     _publish_full_postgres(wh, target)
-                if batch.config.transform.dbt_project:
+                if batch.star_built:
                     swap_star_schema(wh, target)
                     if batch.full:  # the old star belongs to the replaced history
                         old_star = quote(target.warehouse.star_schema + "__build")

@@ -183,9 +183,11 @@ def extract_all(batch: Batch, wh: Warehouse) -> None:
 
 
 def history_all(batch: Batch, wh: Warehouse) -> None:
+    """One transaction per table keeps memory bounded; all-or-nothing for the batch comes
+    from the publish step (DuckDB: the work copy; PostgreSQL: undo and shadow schemas)."""
     w = batch.config.warehouse
-    with wh.transaction():
-        for stats in batch.tables:
+    for stats in batch.tables:
+        with wh.transaction():
             if wh.table_exists(w.raw_schema, stats.raw_table):
                 _merge_one(batch, wh, stats)
             ops.record_table(wh, w.ops_schema, batch.batch_id, stats)
@@ -206,7 +208,7 @@ def _merge_one(batch: Batch, wh: Warehouse, stats: TableStats) -> None:
         ts=batch.extracted_at,
     )
     if stats.mode == "files":  # partner files have no primary key constraint behind them
-        check_one_current(wh, history, stats.keys)
+        check_one_current(wh, history, stats.keys, batch.batch_id)
     stats.inserted, stats.closed = result.inserted, result.closed
     stats.seconds += time.perf_counter() - t0
     log.info(
@@ -223,7 +225,12 @@ def dbt_target(batch: Batch) -> dict[str, Any]:
     cfg = batch.config
     threads = cfg.transform.threads
     if batch.dialect == "duckdb":
-        return {"type": "duckdb", "path": str(batch.work_path), "threads": threads}
+        return {
+            "type": "duckdb",
+            "path": str(batch.work_path),
+            "threads": threads,
+            "settings": duckdb_settings(cfg),
+        }
     u = urlsplit(cfg.warehouse.url)
     return {
         "type": "postgres",
@@ -237,6 +244,16 @@ def dbt_target(batch: Batch) -> dict[str, Any]:
     }
 
 
+def duckdb_settings(cfg: ProjectConfig) -> dict[str, Any]:
+    """Bounded memory: DuckDB spills to disk instead of taking 80 % of the machine."""
+    tmp = cfg.project_dir / ".histar" / "duckdb_tmp"
+    return {
+        "memory_limit": cfg.warehouse.duckdb_memory_limit,
+        "temp_directory": str(tmp),
+        "preserve_insertion_order": False,
+    }
+
+
 def build_star(batch: Batch) -> None:
     from histar.transform.runner import dbt_build, default_project_dir
 
@@ -246,8 +263,13 @@ def build_star(batch: Batch) -> None:
     if not name:
         log.info("no dbt project configured: the star schema step does nothing")
         return
+    if not batch.full and not any(s.inserted or s.closed for s in batch.tables):
+        log.info("nothing changed: the star schema stays as the previous batch left it")
+        batch.progress("star_unchanged", {})
+        return
     project = default_project_dir() if name == "builtin:school" else cfg.resolve(name)
     star = w.star_schema if batch.dialect == "duckdb" else w.star_schema + "__build"
+    batch.star_built = True
     result = dbt_build(
         project_dir=project,
         work_dir=cfg.project_dir / ".histar" / "dbt",

@@ -168,6 +168,8 @@ def _build_args(
         "info",
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
+        # manifest.json and run_results.json cost ~2 s at scale; the results come back in-process
+        "--no-write-json",
         "--no-version-check",
     ]
     if full_refresh:

@@ -110,13 +110,25 @@ class Warehouse:
 class DuckDBWarehouse(Warehouse):
     dialect: Dialect = "duckdb"
 
-    def __init__(self, path: Path, *, read_only: bool = False, con: Any = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        con: Any = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         import duckdb
 
         self.path = path
         if con is None:
             path.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(path), read_only=read_only)
+            for key, value in (settings or {}).items():
+                con.execute(
+                    f"set {key} = "
+                    + (f"'{value}'" if isinstance(value, str) else str(value).lower())
+                )
         self.con = con
 
     def fork(self) -> Warehouse:

@@ -3,7 +3,7 @@
     [start_column, end_column) never overlap. Ordering the versions by start, each one must
     start at or after the end of the previous one.
 #}
-{% test scd2_no_overlapping_versions(model, column_name, start_column='start_date', end_column='end_date') %}
+{% test scd2_no_overlapping_versions(model, column_name, start_column='start_date', end_column='end_date', scope='all') %}
 
 with versions as (
 
@@ -15,7 +15,7 @@ with versions as (
             partition by {{ column_name }}
             order by {{ start_column }}, {{ end_column }}
         ) as previous_end_at
-    from {{ model }}
+    from {{ histar_scd2_test_rows(model, column_name, scope) }} as versions_in_scope
     where {{ column_name }} is not null
 
 ),
