@@ -247,6 +247,7 @@ def dbt_target(batch: Batch) -> dict[str, Any]:
 def duckdb_settings(cfg: ProjectConfig) -> dict[str, Any]:
     """Bounded memory: DuckDB spills to disk instead of taking 80 % of the machine."""
     tmp = cfg.project_dir / ".histar" / "duckdb_tmp"
+    tmp.mkdir(parents=True, exist_ok=True)  # DuckDB creates only the last level, on first spill
     return {
         "memory_limit": cfg.warehouse.duckdb_memory_limit,
         "temp_directory": str(tmp),
