@@ -27,7 +27,7 @@ class WarehouseConfig(_Strict):
     staging_schema: str = "staging"
     star_schema: str = "star_schema"
     ops_schema: str = "ops"
-    duckdb_memory_limit: str = "1536MB"  # DuckDB spills to .histar/duckdb_tmp beyond this
+    duckdb_memory_limit: str = "1536MB"  # DuckDB spills to <file>.tmp beyond this
 
 
 class TableConfig(_Strict):

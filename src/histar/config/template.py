@@ -21,6 +21,7 @@ history_schema = "warehouse"
 staging_schema = "staging"
 star_schema = "star_schema"
 ops_schema = "ops"
+duckdb_memory_limit = "1536MB"   # DuckDB only: bigger work spills to <file>.tmp
 
 [transform]
 dbt_project = "builtin:school"   # or a path to your own dbt project

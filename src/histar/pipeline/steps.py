@@ -245,12 +245,12 @@ def dbt_target(batch: Batch) -> dict[str, Any]:
 
 
 def duckdb_settings(cfg: ProjectConfig) -> dict[str, Any]:
-    """Bounded memory: DuckDB spills to disk instead of taking 80 % of the machine."""
-    tmp = cfg.project_dir / ".histar" / "duckdb_tmp"
-    tmp.mkdir(parents=True, exist_ok=True)  # DuckDB creates only the last level, on first spill
+    """Bounded memory: DuckDB spills to disk (`<file>.tmp` beside the warehouse file, its
+    default) instead of taking 80 % of the machine. The temp directory is left at its
+    default: dbt-duckdb applies settings on every connection, and DuckDB refuses to switch
+    the temp directory once it has been used."""
     return {
         "memory_limit": cfg.warehouse.duckdb_memory_limit,
-        "temp_directory": str(tmp),
         "preserve_insertion_order": False,
     }
 
