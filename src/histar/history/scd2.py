@@ -127,19 +127,25 @@ def merge(
 
 
 def check_one_current(
-    wh: Warehouse, history: tuple[str, str], keys: list[str], batch_id: int
+    wh: Warehouse, history: tuple[str, str], keys: list[str], batch_id: int | None = None
 ) -> None:
     """Refuse to publish two current versions of one key (duplicate keys in an extract).
-    Only keys this batch inserted can have gained a second one: the check costs what the
-    batch changed, not the table's size."""
+    With `batch_id` (incremental batches) only the keys that batch inserted are checked: they
+    alone can have gained a second current version, so the check costs what the batch
+    changed, not the table's size."""
     key_list = ", ".join(quote(k) for k in keys)
-    h_keys = ", ".join(f"h.{quote(k)}" for k in keys)
-    touched = " and ".join(f"t.{quote(k)} = h.{quote(k)}" for k in keys)
+    scope = ""
+    if batch_id is not None:
+        touched = " and ".join(f"t.{quote(k)} = h.{quote(k)}" for k in keys)
+        scope = (
+            f" and exists (select 1 from {qualify(*history)} t "
+            f"where t.insert_id = {batch_id} and {touched})"
+        )
     dupes = wh.query(
-        f"select h.source_id_audit, {h_keys}, count(*) from {qualify(*history)} h "
-        f"where h.end_date = {CURRENT} and exists (select 1 from {qualify(*history)} t "
-        f"where t.insert_id = {batch_id} and {touched}) "
-        f"group by h.source_id_audit, {h_keys} having count(*) > 1 limit 3"
+        f"select h.source_id_audit, {', '.join('h.' + quote(k) for k in keys)}, count(*) "
+        f"from {qualify(*history)} h where h.end_date = {CURRENT}{scope} "
+        f"group by h.source_id_audit, {', '.join('h.' + quote(k) for k in keys)} "
+        "having count(*) > 1 limit 3"
     )
     if dupes:
         raise HistoryError(

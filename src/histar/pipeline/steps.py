@@ -207,8 +207,12 @@ def _merge_one(batch: Batch, wh: Warehouse, stats: TableStats) -> None:
         batch_id=batch.batch_id,
         ts=batch.extracted_at,
     )
+    if batch.full and wh.dialect == "postgres":
+        # the table was filled inside this transaction: without statistics the planner
+        # takes it for empty and picks nested loops (minutes instead of seconds at 10M rows)
+        wh.sql(f"analyze {qualify(*history)}")
     if stats.mode == "files":  # partner files have no primary key constraint behind them
-        check_one_current(wh, history, stats.keys, batch.batch_id)
+        check_one_current(wh, history, stats.keys, None if batch.full else batch.batch_id)
     stats.inserted, stats.closed = result.inserted, result.closed
     stats.seconds += time.perf_counter() - t0
     log.info(
