@@ -28,6 +28,11 @@ def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     [
         ('mode = "incremental"\ncursor = "visit_id"', 'mode = "incremental"', "cursor"),
         ('mode = "incremental"\ncursor = "visit_id"', 'mode = "sometimes"', "mode"),
+        (
+            'primary_key = ["category_id"]\n',
+            'primary_key = ["category_id"]\ndetect_deletes = true\n',
+            "detect_deletes is for incremental tables",
+        ),
         ("retries = 1", "retries = -1", "schedule.retries"),
         ('url = "duckdb:///histar.duckdb"', 'url = "duckdb:///warehouse.duckdb"', "named like"),
         ("interval_minutes = 5", "interval_minute = 5", "interval_minute"),

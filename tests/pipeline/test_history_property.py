@@ -1,5 +1,6 @@
 """Property: for any sequence of inserts, updates and deletes applied in batches, the
-warehouse read as of each batch equals the source as it was extracted in that batch."""
+warehouse read as of each batch equals the source as it was extracted in that batch — for a
+snapshot table, an incremental table with delete detection and one without deletes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from histar.warehouse.connection import connect
 KEYS = st.integers(min_value=1, max_value=12)
 VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"]))
 OPS = st.lists(
-    st.tuples(st.sampled_from(["upsert", "delete", "event", "touch"]), KEYS, VALUES),
+    st.tuples(st.sampled_from(["upsert", "delete", "event", "touch", "drop_event"]), KEYS, VALUES),
     max_size=12,
 )
 
@@ -30,7 +31,15 @@ def _config(folder: Path, warehouse_url: str) -> ProjectConfig:
         url=f"sqlite:///{folder / 'source.sqlite'}",
         tables=[
             TableConfig(name="items", primary_key=["id"]),
-            TableConfig(name="events", primary_key=["id"], mode="incremental", cursor="version"),
+            TableConfig(
+                name="events",
+                primary_key=["id"],
+                mode="incremental",
+                cursor="version",
+                detect_deletes=True,
+            ),
+            # append/update only: no delete detection, so it must never see deletes
+            TableConfig(name="visits", primary_key=["id"], mode="incremental", cursor="version"),
         ],
     )
     cfg = ProjectConfig(
@@ -52,13 +61,16 @@ def _apply(db: sqlite3.Connection, ops: list[tuple[str, int, str | None]], clock
             )
         elif op == "delete":
             db.execute("delete from items where id = ?", (key,))
-        else:  # events are append/update only: incremental tables see no deletes
+        elif op == "drop_event":  # found by the key read of `detect_deletes`
+            db.execute("delete from events where id = ?", (key,))
+        else:
             clock += 1
-            db.execute(
-                "insert into events values (?, ?, ?) on conflict(id) do update "
-                "set note = excluded.note, version = excluded.version",
-                (key, value, clock),
-            )
+            for table in ("events", "visits"):
+                db.execute(
+                    f"insert into {table} values (?, ?, ?) on conflict(id) do update "
+                    "set note = excluded.note, version = excluded.version",
+                    (key, value, clock),
+                )
     db.commit()
 
 
@@ -66,11 +78,16 @@ def _snapshot(db: sqlite3.Connection) -> dict[str, set[tuple]]:
     return {
         "items": set(db.execute("select id, label, price from items")),
         "events": set(db.execute("select id, note, version from events")),
+        "visits": set(db.execute("select id, note, version from visits")),
     }
 
 
 def _as_of(cfg: ProjectConfig, batch_id: int) -> dict[str, set[tuple]]:
-    cols = {"items": "id, label, price", "events": "id, note, version"}
+    cols = {
+        "items": "id, label, price",
+        "events": "id, note, version",
+        "visits": "id, note, version",
+    }
     with connect(cfg.warehouse.url, cfg.project_dir) as wh:
         return {
             t: set(wh.query(f"select {c} from ({as_of_batch_sql(('warehouse', t), batch_id)}) v"))
@@ -82,7 +99,8 @@ def check_history_equals_source(folder: Path, warehouse_url: str, batches: list)
     cfg = _config(folder, warehouse_url)
     db = sqlite3.connect(folder / "source.sqlite")
     db.execute("create table items (id integer primary key, label text, price real)")
-    db.execute("create table events (id integer primary key, note text, version integer)")
+    for table in ("events", "visits"):
+        db.execute(f"create table {table} (id integer primary key, note text, version integer)")
     expected, clock = [], 0
     for i, ops in enumerate(batches):
         _apply(db, ops, clock)

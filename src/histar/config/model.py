@@ -35,11 +35,18 @@ class TableConfig(_Strict):
     primary_key: list[str] = Field(min_length=1)
     mode: Literal["snapshot", "incremental"] = "snapshot"
     cursor: str | None = None
+    # incremental tables: also read the primary keys of the whole table each batch and close
+    # the versions of keys that disappeared (snapshot tables always detect deletes)
+    detect_deletes: bool = False
 
     @model_validator(mode="after")
     def _cursor_for_incremental(self) -> TableConfig:
         if self.mode == "incremental" and not self.cursor:
             raise ValueError("an incremental table needs a 'cursor' column")
+        if self.detect_deletes and self.mode != "incremental":
+            raise ValueError(
+                "detect_deletes is for incremental tables; snapshot tables always detect deletes"
+            )
         return self
 
 

@@ -84,6 +84,8 @@ def render_default_project(
         text += f"primary_key = {_toml_list(table.primary_key)}\n"
         if table.mode == "incremental":
             text += f'mode = "incremental"\ncursor = "{table.cursor}"\n'
+        if table.detect_deletes:
+            text += "detect_deletes = true            # reads every key to find deleted rows\n"
     csv = TABLES_BY_NAME[CSV_TABLE]
     columns = "\n".join(f'{name} = "{_CSV_TYPES[typ]}"' for name, typ in csv.columns)
     text += _CSV.format(table=csv.name, key=_toml_list(csv.primary_key), columns=columns)

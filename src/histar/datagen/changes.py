@@ -122,7 +122,7 @@ class _Batch:
     def check_cursors(self) -> None:
         latest = max(
             str(self.src.scalar(f"select max(updated_at) from {t}") or "")
-            for t in ("sales", "enrollments")
+            for t in ("sales", "enrollments", "users")
         )
         if latest.replace("T", " ") >= self.now_sql.split("'")[1]:
             raise ValueError(

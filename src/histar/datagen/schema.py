@@ -18,6 +18,8 @@ class Table:
     # "incremental": rows with cursor >= last seen
     mode: str = "snapshot"
     cursor: str | None = None
+    # incremental tables: the whole key column is read each batch to close deleted rows
+    detect_deletes: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -82,6 +84,10 @@ TABLES: tuple[Table, ...] = (
             ("updated_at", TS),
         ),
         ("user_id",),
+        # the biggest dimension: only changed rows are read, deletes found by key
+        mode="incremental",
+        cursor="updated_at",
+        detect_deletes=True,
     ),
     Table(
         "traffic_sources",

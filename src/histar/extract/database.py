@@ -45,12 +45,19 @@ def _affinity(decl: str) -> tuple[str, str]:
     return "real", "0"
 
 
-def _sqlite_query(db: Path, table: TableConfig, since: Any) -> tuple[str, tuple[Any, ...]]:
+def _sqlite_query(
+    db: Path, table: TableConfig, since: Any, columns: list[str] | None = None
+) -> tuple[str, tuple[Any, ...]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         info = con.execute(f"pragma table_info({quote(table.name)})").fetchall()
     if not info:
         raise SourceError(f"table {table.name!r} not found in {db.name}")
     cols = [(row[1], *_affinity(row[2] or "")) for row in info]
+    if columns is not None:
+        missing = sorted(set(columns) - {c for c, _, _ in cols})
+        if missing:
+            raise SourceError(f"table {table.name!r} has no column(s) {missing}")
+        cols = [c for c in cols if c[0] in columns]
     sentinel = ", ".join(f"cast({v} as {t}) as {quote(c)}" for c, t, v in cols)
     body = ", ".join(f"cast({quote(c)} as {t}) as {quote(c)}" for c, t, _ in cols)
     where, params = "", ()
@@ -86,15 +93,18 @@ def read_table(
     batch_rows: int,
     project_dir: Path,
     rename: Callable[[str], str] | None = None,
+    columns: list[str] | None = None,
 ) -> Iterator[pa.RecordBatchReader]:
-    """Stream one source table (from `since` on, for incremental tables)."""
+    """Stream one source table (from `since` on, for incremental tables; only `columns`
+    when given, e.g. the primary key for delete detection)."""
     scheme = url.split("://", 1)[0].split("+")[0]
     try:
         if scheme == "sqlite":
-            with _read_sqlite(sqlite_path(url, project_dir), table, since, batch_rows) as r:
+            db = sqlite_path(url, project_dir)
+            with _read_sqlite(db, table, since, batch_rows, columns) as r:
                 yield renamed(r, rename) if rename else r
         elif scheme in ("postgresql", "postgres"):
-            with _read_postgres(url, table, since, batch_rows) as r:
+            with _read_postgres(url, table, since, batch_rows, columns) as r:
                 yield renamed(r, rename) if rename else r
         else:
             raise SourceError(f"unsupported source URL scheme {scheme!r}")
@@ -108,13 +118,13 @@ def read_table(
 
 @contextmanager
 def _read_sqlite(
-    db: Path, table: TableConfig, since: Any, batch_rows: int
+    db: Path, table: TableConfig, since: Any, batch_rows: int, columns: list[str] | None
 ) -> Iterator[pa.RecordBatchReader]:
     import adbc_driver_sqlite.dbapi as adbc
 
     if not db.exists():
         raise SourceError(f"SQLite source {db} does not exist (run `histar datagen`?)")
-    query, params = _sqlite_query(db, table, since)
+    query, params = _sqlite_query(db, table, since, columns)
     with adbc.connect(str(db)) as con, con.cursor() as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         cur.execute(query, params or None)
@@ -159,7 +169,7 @@ def _exact_numerics(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
 
 @contextmanager
 def _read_postgres(
-    url: str, table: TableConfig, since: Any, batch_rows: int
+    url: str, table: TableConfig, since: Any, batch_rows: int, columns: list[str] | None
 ) -> Iterator[pa.RecordBatchReader]:
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -172,5 +182,6 @@ def _read_postgres(
         cur.adbc_statement.set_options(
             **{"adbc.postgresql.batch_size_hint_bytes": str(max(batch_rows * 64, 1 << 20))}
         )
-        cur.execute(f"select * from {target}{where}", params)
+        select = ", ".join(quote(c) for c in columns) if columns is not None else "*"
+        cur.execute(f"select {select} from {target}{where}", params)
         yield _exact_numerics(cur.fetch_record_batch())

@@ -88,7 +88,10 @@ def merge(
     source_id: int,
     batch_id: int,
     ts: datetime,
+    present_keys: tuple[str, str] | None = None,
 ) -> MergeResult:
+    """`present_keys` (incremental tables): a table of every key the source still has; the
+    current versions of other keys, unless extracted this batch, are closed as deleted."""
     hist_cols = ensure_history_table(wh, raw, history, keys)
     raw_types = dict(data_columns(wh.columns(*raw)))
 
@@ -114,6 +117,10 @@ def merge(
         f"where {h_name}.source_id_audit = {source_id} and {h_name}.end_date = {CURRENT} and "
         + " and ".join(f"{h_name}.{quote(k)} = c.{quote(k)}" for k in keys)
     )
+    if present_keys is not None:
+        closed = max(closed, 0) + _close_deleted(
+            wh, history, raw, present_keys, keys, source_id, batch_id, ts
+        )
     columns = ", ".join(quote(n) for n, _ in hist_cols)
     values = ", ".join(raw_expr(n, t) for n, t in hist_cols)
     inserted = wh.sql(
@@ -124,6 +131,31 @@ def merge(
         f"and {same_row})"
     )
     return MergeResult(inserted=max(inserted, 0), closed=max(closed, 0))
+
+
+def _close_deleted(
+    wh: Warehouse,
+    history: tuple[str, str],
+    raw: tuple[str, str],
+    present_keys: tuple[str, str],
+    keys: list[str],
+    source_id: int,
+    batch_id: int,
+    ts: datetime,
+) -> int:
+    h_name, h_target, r_target = quote(history[1]), qualify(*history), qualify(*raw)
+    k_match = " and ".join(f"k.{quote(k)} = h.{quote(k)}" for k in keys)
+    r_match = " and ".join(f"r.{quote(k)} = h.{quote(k)}" for k in keys)
+    closed = wh.sql(
+        f"update {h_target} set end_date = {ts_literal(ts)}, update_id = {batch_id} "
+        f"from (select {', '.join('h.' + quote(k) for k in keys)} from {h_target} h "
+        f"where h.source_id_audit = {source_id} and h.end_date = {CURRENT} "
+        f"and not exists (select 1 from {qualify(*present_keys)} k where {k_match}) "
+        f"and not exists (select 1 from {r_target} r where {r_match})) c "
+        f"where {h_name}.source_id_audit = {source_id} and {h_name}.end_date = {CURRENT} and "
+        + " and ".join(f"{h_name}.{quote(k)} = c.{quote(k)}" for k in keys)
+    )
+    return max(closed, 0)
 
 
 def check_one_current(

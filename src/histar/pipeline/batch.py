@@ -58,6 +58,8 @@ class TableStats:
     seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # raw table with every primary key of the source table (incremental delete detection)
+    keys_table: str | None = None
 
 
 @dataclass

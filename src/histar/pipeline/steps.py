@@ -68,17 +68,14 @@ def _extract_table(
     landed = source.landed(table.name)
     raw_table = f"{source.name}__{landed}"
     rename = source.landed if source.naming != "source" else None
-    with read_table(
-        source.url,
-        table,
-        since=since,
-        batch_rows=source.batch_rows,
-        project_dir=batch.config.project_dir,
-        rename=rename,
-    ) as reader:
-        rows = wh.ingest(
-            batch.config.warehouse.raw_schema, raw_table, tag(reader, batch.batch_id, source.id)
-        )
+    read = {
+        "batch_rows": source.batch_rows,
+        "project_dir": batch.config.project_dir,
+        "rename": rename,
+    }
+    raw_schema = batch.config.warehouse.raw_schema
+    with read_table(source.url, table, since=since, **read) as reader:
+        rows = wh.ingest(raw_schema, raw_table, tag(reader, batch.batch_id, source.id))
     stats = TableStats(
         landed,
         source.id,
@@ -88,8 +85,15 @@ def _extract_table(
         rows,
         rows,
         keys=[source.landed(k) for k in table.primary_key],
-        seconds=time.perf_counter() - t0,
     )
+    if table.detect_deletes and since is not None:
+        # read after the rows: a key deleted in between still has its row in raw, and the
+        # merge keeps what it read current; the next batch closes it
+        stats.keys_table = raw_table + "__keys"
+        with read_table(source.url, table, columns=table.primary_key, **read) as reader:
+            n_keys = wh.ingest(raw_schema, stats.keys_table, reader)
+        stats.notes.append(f"{n_keys} keys read for delete detection")
+    stats.seconds = time.perf_counter() - t0
     log.info(
         "extracted %s.%s: %s rows (%s%s)",
         source.name,
@@ -203,6 +207,7 @@ def _merge_one(batch: Batch, wh: Warehouse, stats: TableStats) -> None:
         history=history,
         keys=stats.keys,
         incremental=stats.mode != "snapshot",
+        present_keys=(w.raw_schema, stats.keys_table) if stats.keys_table else None,
         source_id=stats.source_id,
         batch_id=batch.batch_id,
         ts=batch.extracted_at,
