@@ -6,6 +6,9 @@ failure injected between history and star, and a no-op incremental batch.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +133,52 @@ def test_postgres_end_to_end(tmp_path: Path, pg_database_factory) -> None:
     source, warehouse = pg_database_factory(), pg_database_factory()
     cfg = make_project(tmp_path, warehouse, source)
     check_full_path(cfg, source)
+
+
+# A child process that runs one incremental batch and is killed (SIGKILL) before the star.
+KILLED_AT_STAR = """
+import os, signal, sys
+from pathlib import Path
+from histar.config import load_config
+from histar.pipeline import run_batch
+
+def kill(step):
+    if step == "star":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+run_batch(load_config(Path(sys.argv[1])), before_step=kill)
+"""
+
+
+@pytest.mark.postgres
+def test_postgres_batch_killed_mid_way_is_undone_by_the_next(
+    tmp_path: Path, pg_database_factory
+) -> None:
+    source, warehouse = pg_database_factory(), pg_database_factory()
+    cfg = make_project(tmp_path, warehouse, source)
+    run_batch(cfg, full=True)
+    apply_changes(source, cfg.project_dir / "data" / "csv", seed=3, fraction=0.02)
+    before = snapshot(cfg)
+
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_AT_STAR, str(tmp_path)], timeout=300, check=False
+    )
+    assert child.returncode == -signal.SIGKILL
+    with connect(cfg.warehouse.url, cfg.project_dir, read_only=True) as wh:
+        # the killed batch committed its history and could not clean up
+        assert wh.query("select status from ops.batches where batch_id = 2") == [("running",)]
+        assert wh.query("select count(*) from warehouse.users where insert_id = 2")[0][0] > 0
+
+    again = run_batch(cfg)
+    assert again.batch_id == 3 and sum(s.inserted for s in again.tables) > 0
+    with connect(cfg.warehouse.url, cfg.project_dir, read_only=True) as wh:
+        status = wh.query("select status, error from ops.batches where batch_id = 2")[0]
+        assert status[0] == "failed" and "interrupted" in status[1]
+        for t in TABLES:
+            assert wh.query(
+                f"select count(*) from warehouse.{t.name} where insert_id = 2 or update_id = 2"
+            ) == [(0,)], t.name
+    # batch 3 saw the same changes as the killed batch 2: undoing 2 and applying 3 gives
+    # the history a clean batch would have given
+    after = snapshot(cfg)
+    assert after["batches"] == [*before["batches"], (2, "failed"), (3, "success")]

@@ -7,8 +7,10 @@ the unchanged ones, so a row committed late with the same cursor value is never 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,31 @@ log = logging.getLogger(__name__)
 
 class SourceError(Exception):
     """The source cannot be read: unreachable, missing table or column."""
+
+
+_DRIVERS = {
+    "sqlite": "adbc_driver_sqlite.dbapi",
+    "postgresql": "adbc_driver_postgresql.dbapi",
+    "postgres": "adbc_driver_postgresql.dbapi",
+}
+
+
+def preload_drivers(urls: list[str]) -> None:
+    """Import the ADBC drivers of these sources in a background thread. Their DB-API module
+    imports pyarrow.dataset and with it pandas (~1 s of CPU); started while the batch copies
+    the warehouse file (I/O), that second is hidden. The extract's own import waits on
+    Python's import lock if the thread has not finished."""
+    modules = {_DRIVERS[s] for u in urls if (s := u.split("://", 1)[0].split("+")[0]) in _DRIVERS}
+
+    def load() -> None:
+        for module in sorted(modules):
+            try:
+                importlib.import_module(module)
+            except ImportError:  # the extract reports it where it matters
+                log.debug("could not preload %s", module, exc_info=True)
+
+    if modules:
+        threading.Thread(target=load, name="preload-adbc", daemon=True).start()
 
 
 def sqlite_path(url: str, project_dir: Path) -> Path:

@@ -1,7 +1,8 @@
 """SCD type 2 history in set-based SQL that runs on DuckDB and PostgreSQL alike.
 
-Per source table and batch, two statements inside the batch's transaction:
-1. close the current versions whose row changed or (snapshot mode) disappeared;
+Per source table and batch, two or three statements inside the batch's transaction:
+1. close the current versions whose row changed or (snapshot mode) disappeared — or, for
+   incremental tables with `detect_deletes`, whose key is no longer in the source's key list;
 2. insert a new version for every extracted row that has no identical current version.
 Every version carries `start_date`, `end_date` (current: 9999-12-31), `source_id_audit`,
 `insert_id` (the batch that inserted it) and `update_id` (the batch that closed it), so one
@@ -102,24 +103,22 @@ def merge(
             return f"cast(r.{quote(name)} as {typ})"
         return f"r.{quote(name)}"
 
-    h_name, h_target, r_target = quote(history[1]), qualify(*history), qualify(*raw)
+    h_target, r_target = qualify(*history), qualify(*raw)
     key_match = " and ".join(f"h.{quote(k)} = r.{quote(k)}" for k in keys)
     same_row = " and ".join(
         f"h.{quote(n)} is not distinct from {raw_expr(n, t)}" for n, t in hist_cols
     )
     current = f"h.source_id_audit = {source_id} and h.end_date = {CURRENT}"
+    close = _Closer(wh, history, keys, source_id, batch_id, ts)
     present = f" and exists (select 1 from {r_target} r where {key_match})" if incremental else ""
-    closed = wh.sql(
-        f"update {h_target} set end_date = {ts_literal(ts)}, update_id = {batch_id} "
-        f"from (select {', '.join('h.' + quote(k) for k in keys)} from {h_target} h "
-        f"where {current}{present} "
-        f"and not exists (select 1 from {r_target} r where {key_match} and {same_row})) c "
-        f"where {h_name}.source_id_audit = {source_id} and {h_name}.end_date = {CURRENT} and "
-        + " and ".join(f"{h_name}.{quote(k)} = c.{quote(k)}" for k in keys)
+    closed = close(
+        f"{present} and not exists (select 1 from {r_target} r where {key_match} and {same_row})"
     )
     if present_keys is not None:
-        closed = max(closed, 0) + _close_deleted(
-            wh, history, raw, present_keys, keys, source_id, batch_id, ts
+        k_match = " and ".join(f"k.{quote(k)} = h.{quote(k)}" for k in keys)
+        closed += close(
+            f" and not exists (select 1 from {qualify(*present_keys)} k where {k_match})"
+            f" and not exists (select 1 from {r_target} r where {key_match})"
         )
     columns = ", ".join(quote(n) for n, _ in hist_cols)
     values = ", ".join(raw_expr(n, t) for n, t in hist_cols)
@@ -130,32 +129,30 @@ def merge(
         f"where not exists (select 1 from {h_target} h where {current} and {key_match} "
         f"and {same_row})"
     )
-    return MergeResult(inserted=max(inserted, 0), closed=max(closed, 0))
+    return MergeResult(inserted=max(inserted, 0), closed=closed)
 
 
-def _close_deleted(
-    wh: Warehouse,
-    history: tuple[str, str],
-    raw: tuple[str, str],
-    present_keys: tuple[str, str],
-    keys: list[str],
-    source_id: int,
-    batch_id: int,
-    ts: datetime,
-) -> int:
-    h_name, h_target, r_target = quote(history[1]), qualify(*history), qualify(*raw)
-    k_match = " and ".join(f"k.{quote(k)} = h.{quote(k)}" for k in keys)
-    r_match = " and ".join(f"r.{quote(k)} = h.{quote(k)}" for k in keys)
-    closed = wh.sql(
-        f"update {h_target} set end_date = {ts_literal(ts)}, update_id = {batch_id} "
-        f"from (select {', '.join('h.' + quote(k) for k in keys)} from {h_target} h "
-        f"where h.source_id_audit = {source_id} and h.end_date = {CURRENT} "
-        f"and not exists (select 1 from {qualify(*present_keys)} k where {k_match}) "
-        f"and not exists (select 1 from {r_target} r where {r_match})) c "
-        f"where {h_name}.source_id_audit = {source_id} and {h_name}.end_date = {CURRENT} and "
-        + " and ".join(f"{h_name}.{quote(k)} = c.{quote(k)}" for k in keys)
-    )
-    return max(closed, 0)
+@dataclass(frozen=True)
+class _Closer:
+    """Closes the current versions (alias `h`) of one source that match a condition."""
+
+    wh: Warehouse
+    history: tuple[str, str]
+    keys: list[str]
+    source_id: int
+    batch_id: int
+    ts: datetime
+
+    def __call__(self, condition: str) -> int:
+        h, target, src = quote(self.history[1]), qualify(*self.history), self.source_id
+        closed = self.wh.sql(
+            f"update {target} set end_date = {ts_literal(self.ts)}, update_id = {self.batch_id} "
+            f"from (select {', '.join('h.' + quote(k) for k in self.keys)} from {target} h "
+            f"where h.source_id_audit = {src} and h.end_date = {CURRENT}{condition}) c "
+            f"where {h}.source_id_audit = {src} and {h}.end_date = {CURRENT} and "
+            + " and ".join(f"{h}.{quote(k)} = c.{quote(k)}" for k in self.keys)
+        )
+        return max(closed, 0)
 
 
 def check_one_current(

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from histar.config.loader import environment, redact
-from histar.config.model import ProjectConfig
+from histar.config.model import DatabaseSource, ProjectConfig
+from histar.extract.database import preload_drivers
 from histar.pipeline import ops
 from histar.pipeline.lock import file_lock, pg_lock
 from histar.warehouse.connection import (
@@ -219,6 +220,7 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
     started = utcnow()
     kind = "full" if full else "incremental"
     published_config = config
+    preload_drivers([s.url for s in config.sources if isinstance(s, DatabaseSource)])
     if dialect_of(config.warehouse.url) == "duckdb":
         published = duckdb_path(config.warehouse.url, config.project_dir)
         work = published.with_name(published.name + ".next")
@@ -236,6 +238,10 @@ def begin(config: ProjectConfig, *, full: bool, progress: Progress | None = None
             config = _shadow_config(config)
     try:
         ops.ensure_ops(wh, config.warehouse.ops_schema, config.warehouse.raw_schema)
+        if wh.dialect == "postgres" and not full:
+            from histar.pipeline.steps import recover_interrupted
+
+            recover_interrupted(wh, config)
         wh.sql(f"create schema if not exists {quote(config.warehouse.history_schema)}")
         batch_id, last = ops.next_batch(wh, config.warehouse.ops_schema)
         if not full and batch_id == 1:

@@ -279,6 +279,9 @@ def build_star(batch: Batch) -> None:
         return
     project = default_project_dir() if name == "builtin:school" else cfg.resolve(name)
     star = w.star_schema if batch.dialect == "duckdb" else w.star_schema + "__build"
+    if batch.dialect == "postgres" and not batch.full:
+        with batch.connect() as wh:
+            seed_build_schema(wh, w.star_schema, star)
     batch.star_built = True
     result = dbt_build(
         project_dir=project,
@@ -302,6 +305,24 @@ def build_star(batch: Batch) -> None:
     )
 
 
+def seed_build_schema(wh: Warehouse, star: str, build: str) -> None:
+    """The first incremental batch after a full load on PostgreSQL finds no build schema
+    (the full load's publish drops the star of the replaced history). A copy of the
+    published star lets dbt's incremental models catch up by their high-water marks
+    instead of rebuilding from scratch (36 s for fact_sales at 20M source rows)."""
+    if wh.schema_exists(build) or not wh.schema_exists(star):
+        return
+    tables = wh.query(
+        "select table_name from information_schema.tables "
+        f"where table_schema = '{star}' and table_type = 'BASE TABLE' order by 1"
+    )
+    with wh.transaction():
+        wh.sql(f"create schema {quote(build)}")
+        for (table,) in tables:
+            wh.sql(f"create table {qualify(build, table)} as table {qualify(star, table)}")
+    log.info("seeded %s from %s (%s tables)", build, star, len(tables))
+
+
 def swap_star_schema(wh: Warehouse, config: ProjectConfig) -> None:
     """Publish the freshly built star schema; the previous one becomes the next build's base."""
     star = config.warehouse.star_schema
@@ -315,16 +336,56 @@ def swap_star_schema(wh: Warehouse, config: ProjectConfig) -> None:
 
 
 def undo_postgres(batch: Batch, wh: Warehouse) -> None:
-    w = batch.config.warehouse
+    undo_batch_postgres(wh, batch.config, batch.batch_id, sorted({s.table for s in batch.tables}))
+
+
+def undo_batch_postgres(
+    wh: Warehouse, config: ProjectConfig, batch_id: int, tables: list[str]
+) -> None:
+    """Take one batch's effect out of the history, ops and raw tables, in one transaction."""
+    w = config.warehouse
     with wh.transaction():
-        for table in {s.table for s in batch.tables}:
+        for table in tables:
             if wh.table_exists(w.history_schema, table):
-                undo_batch(wh, (w.history_schema, table), batch.batch_id)
+                undo_batch(wh, (w.history_schema, table), batch_id)
         for table in ("loaded_files", "batch_tables"):
-            wh.sql(f"delete from {qualify(w.ops_schema, table)} where batch_id = {batch.batch_id}")
-        wh.sql(
-            f"delete from {qualify(w.raw_schema, '_rejected_rows')} "
-            f"where batch_id = {batch.batch_id}"
-        )
-        # the half-built star is dropped; the next batch rebuilds it from the history
+            wh.sql(f"delete from {qualify(w.ops_schema, table)} where batch_id = {batch_id}")
+        wh.sql(f"delete from {qualify(w.raw_schema, '_rejected_rows')} where batch_id = {batch_id}")
+        # the half-built star is dropped; the next batch seeds it from the published one
         wh.sql(f"drop schema if exists {quote(w.star_schema + '__build')} cascade")
+
+
+def recover_interrupted(wh: Warehouse, config: ProjectConfig) -> list[int]:
+    """A batch still marked running when the lock is ours was cut off (process killed,
+    machine down) before it could clean up. Its history tables may hold committed changes:
+    undo them, as a failed batch would have, before the next batch starts."""
+    from histar.pipeline.batch import utcnow
+
+    w = config.warehouse
+    stale = [
+        int(b)
+        for (b,) in wh.query(
+            f"select batch_id from {qualify(w.ops_schema, 'batches')} where status = 'running'"
+        )
+    ]
+    if not stale:
+        return []
+    tables = [
+        t
+        for (t,) in wh.query(
+            "select table_name from information_schema.tables "
+            f"where table_schema = '{w.history_schema}' and table_type = 'BASE TABLE'"
+        )
+    ]
+    for batch_id in stale:
+        undo_batch_postgres(wh, config, batch_id, tables)
+        ops.finish_batch(
+            wh,
+            w.ops_schema,
+            batch_id,
+            "failed",
+            utcnow(),
+            error="interrupted: the process ended during the batch; its changes were undone",
+        )
+        log.warning("batch %s was interrupted; its changes are undone", batch_id)
+    return stale
