@@ -65,7 +65,10 @@ pytestmark = pytest.mark.slow
 def chinook_dir() -> Path:
     folder = Path(os.environ.get("HISTAR_CHINOOK_DIR") or REPO.parent / "shared/data/chinook")
     if not (folder / CHINOOK_SQLITE).is_file():
-        pytest.skip(f"Chinook files not found in {folder} (set HISTAR_CHINOOK_DIR)")
+        pytest.fail(
+            f"Chinook files not found in {folder}: set HISTAR_CHINOOK_DIR to the folder with "
+            f"{CHINOOK_SQLITE} and the PostgreSQL script (.ci/run finds the shared copies)"
+        )
     return folder
 
 

@@ -114,11 +114,18 @@ class Batch:
     done: list[str] = field(default_factory=list)
     # the project's own schema names (`config` differs during a full load on PostgreSQL)
     published: ProjectConfig | None = None
-    star_built: bool = False
 
     @property
     def full(self) -> bool:
         return self.kind == "full"
+
+    @property
+    def builds_star(self) -> bool:
+        """A dbt project is configured and there is something to build: a full load, or an
+        incremental batch that inserted or closed versions (otherwise the star stays)."""
+        if not self.config.transform.dbt_project:
+            return False
+        return self.full or any(s.inserted or s.closed for s in self.tables)
 
     @property
     def dialect(self) -> str:
@@ -305,7 +312,7 @@ def publish(batch: Batch) -> BatchResult:
                 ops.finish_batch(wh, o, batch.batch_id, "success", utcnow())
                 if batch.full:
                     _publish_full_postgres(wh, target)
-                if batch.star_built:
+                if batch.builds_star:
                     swap_star_schema(wh, target)
                     if batch.full:  # the old star belongs to the replaced history
                         old_star = quote(target.warehouse.star_schema + "__build")

@@ -273,7 +273,7 @@ def build_star(batch: Batch) -> None:
     if not name:
         log.info("no dbt project configured: the star schema step does nothing")
         return
-    if not batch.full and not any(s.inserted or s.closed for s in batch.tables):
+    if not batch.builds_star:
         log.info("nothing changed: the star schema stays as the previous batch left it")
         batch.progress("star_unchanged", {})
         return
@@ -282,7 +282,6 @@ def build_star(batch: Batch) -> None:
     if batch.dialect == "postgres" and not batch.full:
         with batch.connect() as wh:
             seed_build_schema(wh, w.star_schema, star)
-    batch.star_built = True
     result = dbt_build(
         project_dir=project,
         work_dir=cfg.project_dir / ".histar" / "dbt",
