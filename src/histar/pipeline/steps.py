@@ -311,13 +311,10 @@ def seed_build_schema(wh: Warehouse, star: str, build: str) -> None:
     instead of rebuilding from scratch (36 s for fact_sales at 20M source rows)."""
     if wh.schema_exists(build) or not wh.schema_exists(star):
         return
-    tables = wh.query(
-        "select table_name from information_schema.tables "
-        f"where table_schema = '{star}' and table_type = 'BASE TABLE' order by 1"
-    )
+    tables = wh.tables(star)
     with wh.transaction():
         wh.sql(f"create schema {quote(build)}")
-        for (table,) in tables:
+        for table in tables:
             wh.sql(f"create table {qualify(build, table)} as table {qualify(star, table)}")
     log.info("seeded %s from %s (%s tables)", build, star, len(tables))
 
@@ -369,13 +366,7 @@ def recover_interrupted(wh: Warehouse, config: ProjectConfig) -> list[int]:
     ]
     if not stale:
         return []
-    tables = [
-        t
-        for (t,) in wh.query(
-            "select table_name from information_schema.tables "
-            f"where table_schema = '{w.history_schema}' and table_type = 'BASE TABLE'"
-        )
-    ]
+    tables = wh.tables(w.history_schema)
     for batch_id in stale:
         undo_batch_postgres(wh, config, batch_id, tables)
         ops.finish_batch(

@@ -91,6 +91,14 @@ class Warehouse:
         )
         return [(str(n), str(t)) for n, t in rows]
 
+    def tables(self, schema: str) -> list[str]:
+        """The base tables of a schema (no views), by name."""
+        rows = self.query(
+            "select table_name from information_schema.tables "
+            f"where table_schema = '{schema}' and table_type = 'BASE TABLE' order by 1"
+        )
+        return [str(t) for (t,) in rows]
+
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.columns(schema, table))
 
